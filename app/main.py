@@ -1,0 +1,36 @@
+"""The verbonden web application: ``create_app()`` wires settings, routers and error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import health
+from app.config import Settings, get_settings
+from app.db import get_engine
+from app.errors import install_error_handlers
+from app.logging import install_access_log
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application. Settings are read (and checked) here, so bad ones stop the start."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="verbonden",
+        version="1",
+        summary="Measure verbondenheid: gezien worden, erbij horen, ertoe doen.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = get_engine(settings)
+    install_error_handlers(app)
+    install_access_log(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,26 @@
+"""All tables; importing this package registers them on the metadata (Alembic reads it)."""
+
+from app.models.api_key import ApiKey
+from app.models.invitation import Invitation, InvitationKind
+from app.models.municipality import Municipality
+from app.models.partner import Partner, PartnerKind
+from app.models.professional import Professional
+from app.models.response import MISSING_ANSWER, AnswerLayout, InstrumentVersion, Response
+from app.models.team import Team
+from app.models.wave import Wave
+
+__all__ = [
+    "MISSING_ANSWER",
+    "AnswerLayout",
+    "ApiKey",
+    "InstrumentVersion",
+    "Invitation",
+    "InvitationKind",
+    "Municipality",
+    "Partner",
+    "PartnerKind",
+    "Professional",
+    "Response",
+    "Team",
+    "Wave",
+]

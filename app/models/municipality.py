@@ -1,0 +1,18 @@
+"""The municipality (gemeente): the tenant that owns partners, teams, professionals, waves and keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, utcnow
+
+
+class Municipality(SQLModel, table=True):
+    """A partner municipality; every other row belongs to exactly one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

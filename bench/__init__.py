@@ -1,0 +1,1 @@
+"""Benchmarks of verbonden; `make bench` (python -m bench) runs every bench_*.py module here."""

@@ -1,0 +1,164 @@
+"""Test databases: every database test runs on SQLite and, when configured, on PostgreSQL.
+
+The schema is built by the real Alembic migrations (never ``create_all``), once per backend and
+session; each test then runs inside a transaction that is rolled back, so tests never see each
+other's rows. Set ``VERBONDEN_TEST_DATABASE_URL=postgresql+psycopg://user@host:5432/db`` to add
+PostgreSQL: the suite creates (and afterwards drops) a fresh database beside that one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import build_engine, get_session
+from app.main import create_app
+from app.migrate import upgrade
+
+POSTGRES_URL_ENV = "VERBONDEN_TEST_DATABASE_URL"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgres_server_url() -> str | None:
+    return os.environ.get(POSTGRES_URL_ENV) or None
+
+
+class Database:
+    """A migrated throw-away database of one backend."""
+
+    def __init__(self, backend: str, url: str, admin_url: str | None = None) -> None:
+        self.backend = backend
+        self.url = url
+        self.admin_url = admin_url
+        self.engine: Engine = build_engine(url, pool_size=5)
+
+    def settings(self, **overrides: object) -> Settings:
+        return Settings(database_url=self.url, **overrides)  # type: ignore[arg-type]
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def create_postgres_database(server_url: str, name: str) -> tuple[str, str]:
+    """Create database ``name`` on the server of ``server_url``; return (its URL, the admin URL)."""
+    admin_url = make_url(server_url).set(database=make_url(server_url).database or "postgres")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return admin_url.set(database=name).render_as_string(hide_password=False), admin_url.render_as_string(
+        hide_password=False
+    )
+
+
+def drop_postgres_database(admin_url: str, name: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def new_database(backend: str, tmp_dir: Path, *, migrate: bool = True) -> Database:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_dir / f'verbonden-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        database = Database(backend, url)
+    else:
+        server = postgres_server_url()
+        if server is None:
+            pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV} (set by .ci/run)")
+        name = f"verbonden_test_{uuid.uuid4().hex[:12]}"
+        url, admin_url = create_postgres_database(server, name)
+        database = Database(backend, url, admin_url)
+    if migrate:
+        upgrade(database.url)
+    return database
+
+
+def remove_database(database: Database) -> None:
+    database.dispose()
+    if database.backend == "postgresql" and database.admin_url:
+        drop_postgres_database(database.admin_url, make_url(database.url).database or "")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A migrated database per backend, shared by the whole session."""
+    created = new_database(request.param, tmp_path_factory.mktemp(request.param))
+    yield created
+    remove_database(created)
+
+
+@pytest.fixture
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty, un-migrated database for migration tests (parametrize ``backend`` indirectly)."""
+    backend = getattr(request, "param", "sqlite")
+    created = new_database(backend, tmp_path, migrate=False)
+    yield created
+    remove_database(created)
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test.
+
+    Commits made by the code under test become savepoint releases, so they are undone too.
+    """
+    connection = database.engine.connect()
+    transaction = connection.begin()
+    db_session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield db_session
+    finally:
+        db_session.close()
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def settings(database: Database) -> Settings:
+    return database.settings()
+
+
+@pytest.fixture
+def app(settings: Settings, session: Session) -> FastAPI:
+    """The application wired to the test transaction."""
+    application = create_app(settings)
+
+    def _test_session() -> Iterator[Session]:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        else:
+            session.commit()
+
+    application.dependency_overrides[get_session] = _test_session
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """CI sets VERBONDEN_REQUIRE_POSTGRES=1: then a missing PostgreSQL is a failure, not a skip."""
+    if os.environ.get("VERBONDEN_REQUIRE_POSTGRES") == "1" and postgres_server_url() is None:
+        raise pytest.UsageError(f"VERBONDEN_REQUIRE_POSTGRES=1 but {POSTGRES_URL_ENV} is not set")
