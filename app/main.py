@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import health
+from app.api import build_api_router
 from app.config import Settings, get_settings
 from app.db import get_engine
 from app.errors import install_error_handlers
@@ -33,4 +34,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_access_log(app)
     app.include_router(health.router)
+    app.include_router(build_api_router())
     return app

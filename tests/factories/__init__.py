@@ -1,0 +1,1 @@
+"""Small factories, one per aggregate, for building test data in the test transaction."""
