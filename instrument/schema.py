@@ -103,9 +103,10 @@ def _check_placeholders(text: Mapping[str, str]) -> Mapping[str, str]:
         problem = _placeholder_problem(value)
         if problem:
             problems.append(Problem(lang, problem))
-    with_name = sorted(lang for lang, value in text.items() if PLACEHOLDER in value)
-    if with_name and len(with_name) != len(text):
-        without = sorted(set(text) - set(with_name))
+    written = {lang: value for lang, value in text.items() if value.strip()}  # blanks are reported elsewhere
+    with_name = sorted(lang for lang, value in written.items() if PLACEHOLDER in value)
+    if with_name and len(with_name) != len(written):
+        without = sorted(set(written) - set(with_name))
         problems.append(
             Problem(
                 "",
