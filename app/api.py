@@ -15,9 +15,11 @@ def build_api_router() -> APIRouter:
     protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
 
     # Routers are imported here so that importing app.api stays cheap and free of cycles.
+    from app.collection.api import router as collection_router
     from app.organisation.api import router as organisation_router
 
     protected.include_router(organisation_router)
+    protected.include_router(collection_router)
 
     api = APIRouter()
     api.include_router(public)

@@ -114,6 +114,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     def _database_unavailable(request: Request, exc: OperationalError) -> Response:
         logger.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        respondent_page = getattr(request.app.state, "respondent_outage_page", None)
+        if respondent_page is not None and request.url.path.startswith("/s/"):
+            page: Response | None = respondent_page(request)
+            if page is not None:
+                return page
         return problem(
             503,
             "The database is not reachable right now; try again shortly.",

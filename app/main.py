@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app import health
 from app.api import build_api_router
+from app.collection import views as respondent_views
 from app.config import Settings, get_settings
 from app.db import get_engine
 from app.errors import install_error_handlers
 from app.logging import install_access_log
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,4 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_access_log(app)
     app.include_router(health.router)
     app.include_router(build_api_router())
+    app.include_router(respondent_views.router)
+    app.state.respondent_outage_page = respondent_views.unavailable_page
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -140,6 +140,9 @@ def app(settings: Settings, session: Session) -> FastAPI:
     application = create_app(settings)
 
     def _test_session() -> Iterator[Session]:
+        # Keep what the test set up (a savepoint release; the outer transaction still rolls back),
+        # so that a request that fails and rolls back undoes only its own work.
+        session.commit()
         try:
             yield session
         except BaseException:

@@ -1,0 +1,50 @@
+"""``POST /api/v1/responses``: partner systems submit completed questionnaires (scope responses:write)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header
+from fastapi.responses import JSONResponse
+
+from app.auth import Principal, Scope, require_scope
+from app.collection import service
+from app.collection.schemas import ResponseCreate, ResponseReceipt
+from app.db import SessionDep
+
+router = APIRouter(tags=["responses"])
+WritePrincipal = Annotated[Principal, Depends(require_scope(Scope.responses_write))]
+
+
+@router.post(
+    "/responses",
+    status_code=201,
+    response_model=ResponseReceipt,
+    responses={
+        200: {"model": ResponseReceipt, "description": "A retry: stored before, nothing new"},
+        404: {"description": "Unknown link"},
+        410: {"description": "Link expired, withdrawn or used"},
+    },
+)
+def submit_response(
+    body: ResponseCreate,
+    session: SessionDep,
+    principal: WritePrincipal,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    """Store a response; the same ``Idempotency-Key`` again stores nothing new and answers 200."""
+    key = service.submission_key("api", f"{principal.api_key_id}:{idempotency_key or secrets.token_hex(16)}")
+    if service.already_stored(session, key):
+        invitation = service.invitation_for_retry(session, body.token, principal.municipality_id)
+        receipt = ResponseReceipt(stored=False, form=invitation.form, wave_id=invitation.wave_id)
+        return JSONResponse(receipt.model_dump(), status_code=200)
+    questionnaire = service.open_questionnaire(
+        session, body.token, for_municipality=principal.municipality_id
+    )
+    answers = service.check_answers(questionnaire, body.answers)
+    stored = service.store_response(session, questionnaire, answers, language=body.language, key=key)
+    receipt = ResponseReceipt(
+        stored=stored, form=questionnaire.form.id, wave_id=questionnaire.invitation.wave_id
+    )
+    return JSONResponse(receipt.model_dump(), status_code=201 if stored else 200)

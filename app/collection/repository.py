@@ -1,0 +1,68 @@
+"""Every query of the collection domain: invitations by token, answer layouts, responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.models import AnswerLayout, Invitation, Professional, Response, Team, Wave
+
+
+def invitation_by_token(session: Session, token: str) -> Invitation | None:
+    """The invitation of a respondent link. Tokens are global: the link itself names no municipality."""
+    return session.exec(select(Invitation).where(Invitation.token == token)).first()
+
+
+def invitation_context(session: Session, invitation: Invitation) -> tuple[Wave, Professional, Team | None]:
+    wave = session.get(Wave, invitation.wave_id)
+    professional = session.get(Professional, invitation.professional_id)
+    if wave is None or professional is None:  # the foreign keys make this unreachable
+        raise LookupError(f"invitation {invitation.id} points to a missing wave or professional")
+    return wave, professional, session.get(Team, professional.team_id)
+
+
+def answer_layout(session: Session, *, version: str, form: str, modules: str, item_ids: str) -> AnswerLayout:
+    """The layout for this version, form and modules, created on first use (race-safe)."""
+    statement = select(AnswerLayout).where(
+        AnswerLayout.instrument_version == version, AnswerLayout.form == form, AnswerLayout.modules == modules
+    )
+    layout = session.exec(statement).first()
+    if layout is not None:
+        return layout
+    try:
+        with session.begin_nested():
+            layout = AnswerLayout(instrument_version=version, form=form, modules=modules, item_ids=item_ids)
+            session.add(layout)
+    except IntegrityError:  # another request created it first
+        layout = session.exec(statement).one()
+    return layout
+
+
+def response_exists(session: Session, submission_key: str) -> bool:
+    statement = select(Response.id).where(Response.submission_key == submission_key)
+    return session.exec(statement).first() is not None
+
+
+def insert_response(session: Session, response: Response) -> bool:
+    """Insert; False when a response with the same submission key exists (a retry or double tap)."""
+    try:
+        with session.begin_nested():
+            session.add(response)
+    except IntegrityError:
+        if response_exists(session, response.submission_key):
+            return False
+        raise
+    return True
+
+
+def use_up_invitation(session: Session, invitation_id: int, now: datetime) -> bool:
+    """Mark a personal invitation used; False when another submission used it first."""
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.used_at.is_(None))  # type: ignore[union-attr]
+        .values(used_at=now)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]

@@ -1,0 +1,246 @@
+"""The rules of collecting responses: opening a link, checking answers, storing a response once.
+
+The phone form (``views.py``) and the partner API (``api.py``) share every rule here, so a value
+the API refuses is refused by the form too, with the same reason code.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from app.collection import repository
+from app.db import utcnow
+from app.errors import AppError
+from app.models import MISSING_ANSWER, Invitation, InvitationKind, Professional, Response, Team, Wave
+from instrument import Form, Instrument, Item, load_definitions
+
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+MAX_FIELD_LENGTH = 200
+
+
+class LinkProblem(StrEnum):
+    """Why a respondent link cannot be used; each has its own page and status."""
+
+    unknown = "unknown"
+    not_open = "not_open"
+    closed = "closed"
+    expired = "expired"
+    revoked = "revoked"
+    used = "used"
+
+
+LINK_STATUS = {
+    LinkProblem.unknown: 404,
+    LinkProblem.not_open: 404,
+    LinkProblem.closed: 410,
+    LinkProblem.expired: 410,
+    LinkProblem.revoked: 410,
+    LinkProblem.used: 410,
+}
+LINK_DETAIL = {
+    LinkProblem.unknown: "There is no questionnaire for this link.",
+    LinkProblem.not_open: "This questionnaire is not open yet.",
+    LinkProblem.closed: "This questionnaire has closed.",
+    LinkProblem.expired: "This link has expired.",
+    LinkProblem.revoked: "This link has been withdrawn.",
+    LinkProblem.used: "This personal link has been used already.",
+}
+
+
+class LinkUnavailable(AppError):
+    def __init__(self, problem: LinkProblem) -> None:
+        super().__init__(LINK_DETAIL[problem], status=LINK_STATUS[problem], reason=problem.value)
+        self.problem = problem
+
+
+class AnswerProblem(StrEnum):
+    """Why one answer was refused (the form shows a message per code, in the respondent's language)."""
+
+    not_on_scale = "not_on_scale"
+    unknown_question = "unknown_question"
+    nothing_answered = "nothing_answered"
+
+
+class AnswersInvalid(AppError):
+    """Answers were refused; ``problems`` maps an item id (or ``_form``) to an :class:`AnswerProblem`."""
+
+    def __init__(self, problems: Mapping[str, AnswerProblem], answers: Mapping[str, int | None]) -> None:
+        errors = [{"item": item, "problem": problem.value} for item, problem in problems.items()]
+        super().__init__("Some answers were refused; see errors.", status=422, errors=errors)
+        self.problems = dict(problems)
+        self.answers = dict(answers)
+
+
+@functools.cache
+def instrument_version(version: str) -> Instrument:
+    """A published instrument version (definitions are read once per process)."""
+    definitions = load_definitions()
+    if version not in definitions:
+        raise LookupError(f"instrument version {version} is not in instrument/definitions")
+    return definitions[version]
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """An open respondent link with everything needed to show and store its form."""
+
+    invitation: Invitation
+    wave: Wave
+    professional: Professional
+    team: Team | None
+    instrument: Instrument
+    form: Form
+    modules: tuple[str, ...]
+    items: tuple[Item, ...]
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        return tuple(item.id for item in self.items)
+
+
+def link_problem(invitation: Invitation, wave: Wave, now: datetime) -> LinkProblem | None:
+    if invitation.revoked_at is not None:
+        return LinkProblem.revoked
+    if invitation.kind == InvitationKind.personal and invitation.used_at is not None:
+        return LinkProblem.used
+    if invitation.expires_at is not None and invitation.expires_at <= now:
+        return LinkProblem.expired
+    if wave.opens_at > now:
+        return LinkProblem.not_open
+    if wave.closes_at is not None and wave.closes_at <= now:
+        return LinkProblem.closed
+    return None
+
+
+def open_questionnaire(
+    session: Session, token: str, *, now: datetime | None = None, for_municipality: int | None = None
+) -> Questionnaire:
+    """The questionnaire behind ``token``, or :class:`LinkUnavailable` saying why not.
+
+    ``for_municipality`` restricts the lookup to one municipality (the partner API), so a key never
+    learns about another municipality's links.
+    """
+    invitation = repository.invitation_by_token(session, token) if token else None
+    if invitation is None or (
+        for_municipality is not None and invitation.municipality_id != for_municipality
+    ):
+        raise LinkUnavailable(LinkProblem.unknown)
+    wave, professional, team = repository.invitation_context(session, invitation)
+    problem = link_problem(invitation, wave, now or utcnow())
+    if problem is not None:
+        raise LinkUnavailable(problem)
+    instrument = instrument_version(wave.instrument_version)
+    form = instrument.form(invitation.form)
+    modules = tuple(module for module in wave.module_ids if module in form.modules)
+    return Questionnaire(
+        invitation, wave, professional, team, instrument, form, modules, tuple(form.items(modules))
+    )
+
+
+def check_answers(questionnaire: Questionnaire, answers: Mapping[str, object]) -> dict[str, int | None]:
+    """Check answers given as ``{item id: 1..5 or None}``; None is "weet ik niet".
+
+    Items left out count as unanswered. Raises :class:`AnswersInvalid` for a value off the scale,
+    an item the form does not ask, or a form with nothing answered at all.
+    """
+    scale = questionnaire.instrument.scale
+    known = set(questionnaire.item_ids)
+    problems: dict[str, AnswerProblem] = {}
+    kept: dict[str, int | None] = {}
+    for item_id, value in answers.items():
+        if item_id not in known:
+            problems[str(item_id)[:MAX_FIELD_LENGTH]] = AnswerProblem.unknown_question
+        elif value is None:
+            kept[item_id] = None
+        elif isinstance(value, int) and not isinstance(value, bool) and scale.min <= value <= scale.max:
+            kept[item_id] = value
+        else:
+            problems[item_id] = AnswerProblem.not_on_scale
+    if not problems and not kept:
+        problems["_form"] = AnswerProblem.nothing_answered
+    if problems:
+        raise AnswersInvalid(problems, kept)
+    return kept
+
+
+def encode_answers(item_ids: tuple[str, ...], answers: Mapping[str, int | None]) -> str:
+    """One character per item in layout order: the answer's digit, or ``.`` when missing."""
+    return "".join(
+        MISSING_ANSWER if answers.get(item_id) is None else str(answers[item_id]) for item_id in item_ids
+    )
+
+
+def submission_key(source: str, value: str) -> str:
+    """The stored idempotency key: a hash, so the client's own id is never kept."""
+    return hashlib.sha256(f"{source}:{value}".encode()).hexdigest()
+
+
+def already_stored(session: Session, key: str) -> bool:
+    """Whether a response with this idempotency key is stored (a retry answers success again)."""
+    return repository.response_exists(session, key)
+
+
+def invitation_for_retry(session: Session, token: str, municipality_id: int | None) -> Invitation:
+    """The invitation of a retried submission, even when a personal link is used up by it."""
+    invitation = repository.invitation_by_token(session, token)
+    if invitation is None or (municipality_id is not None and invitation.municipality_id != municipality_id):
+        raise LinkUnavailable(LinkProblem.unknown)
+    return invitation
+
+
+def store_response(
+    session: Session,
+    questionnaire: Questionnaire,
+    answers: Mapping[str, int | None],
+    *,
+    language: str,
+    key: str,
+    now: datetime | None = None,
+) -> bool:
+    """Store one response; False (and nothing stored) when ``key`` was stored before.
+
+    A personal link is used up in the same transaction; a second, different submission through
+    it gets :class:`LinkUnavailable` (used).
+    """
+    now = now or utcnow()
+    if repository.response_exists(session, key):
+        return False
+    invitation = questionnaire.invitation
+    layout = repository.answer_layout(
+        session,
+        version=questionnaire.instrument.version,
+        form=questionnaire.form.id,
+        modules=",".join(questionnaire.modules),
+        item_ids=",".join(questionnaire.item_ids),
+    )
+    response = Response(
+        municipality_id=invitation.municipality_id,
+        wave_id=invitation.wave_id,
+        professional_id=invitation.professional_id,
+        team_id=questionnaire.professional.team_id,
+        form=questionnaire.form.id,
+        layout_id=layout.id,  # type: ignore[arg-type]
+        language=language if language in LANGUAGES else DEFAULT_LANGUAGE,
+        answers=encode_answers(questionnaire.item_ids, answers),
+        submitted_at=now.replace(minute=0, second=0, microsecond=0),
+        submission_key=key,
+    )
+    with session.begin_nested() as savepoint:
+        if invitation.kind == InvitationKind.personal and not repository.use_up_invitation(
+            session,
+            invitation.id,
+            now,  # type: ignore[arg-type]
+        ):
+            raise LinkUnavailable(LinkProblem.used)
+        if not repository.insert_response(session, response):
+            savepoint.rollback()
+            return False
+    return True

@@ -1,0 +1,270 @@
+"""The respondent pages: ``GET/POST /s/{token}``, the thank-you page and the link problem pages.
+
+Server-rendered, no JavaScript. A refused submission comes back as the same form with every answer
+kept and a message at the question concerned; a database outage does the same with status 503.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+
+from app.collection import service
+from app.collection.service import AnswersInvalid, LinkUnavailable, Questionnaire
+from app.db import SessionDep
+from app.errors import DATABASE_RETRY_AFTER_SECONDS
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+DONT_KNOW = "x"
+MAX_FORM_FIELDS = 250
+PAGE_CACHE_SIZE = 2048
+
+router = APIRouter(include_in_schema=False)
+
+
+@cache
+def messages() -> dict[str, dict[str, str]]:
+    """The respondent texts per language (``templates/respondent/messages.yaml``)."""
+    with (TEMPLATES_DIR / "respondent" / "messages.yaml").open(encoding="utf-8") as file:
+        loaded: dict[str, dict[str, str]] = yaml.safe_load(file)
+    return loaded
+
+
+def language(value: str | None) -> str:
+    return value if value in service.LANGUAGES else service.DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """What a form page shows, independent of the answers: kept in memory so that the form can
+    be shown again with the respondent's answers even while the database is unreachable."""
+
+    lang: str
+    title: str
+    about: str
+    intro: str
+    privacy: str
+    privacy_2: str
+    items: tuple[dict[str, str], ...]
+    choices: tuple[tuple[str, str], ...]
+
+
+_pages: OrderedDict[tuple[str, str], FormPage] = OrderedDict()
+
+
+def form_page(token: str, questionnaire: Questionnaire, lang: str) -> FormPage:
+    t = messages()[lang]
+    naam = questionnaire.professional.display_name
+    instrument = questionnaire.instrument
+    page = FormPage(
+        lang=lang,
+        title=questionnaire.form.render_title(lang, naam),
+        about=t["about"].format(naam=naam, rol=questionnaire.professional.role),
+        intro=questionnaire.form.render_intro(lang, naam),
+        privacy=t["privacy"],
+        privacy_2=t["privacy_2"].format(naam=naam),
+        items=tuple({"id": item.id, "text": item.render(lang, naam)} for item in questionnaire.items),
+        choices=(
+            *((str(point), instrument.scale.labels[point][lang]) for point in instrument.scale.points),
+            (DONT_KNOW, instrument.scale.dont_know[lang]),
+        ),
+    )
+    _pages[(token, lang)] = page
+    _pages.move_to_end((token, lang))
+    while len(_pages) > PAGE_CACHE_SIZE:
+        _pages.popitem(last=False)
+    return page
+
+
+@dataclass
+class Posted:
+    """A posted form, split into its answer fields and its own fields."""
+
+    lang: str
+    submission_id: str
+    answers: dict[str, str] = field(default_factory=dict)
+    repeated: set[str] = field(default_factory=set)
+
+
+async def posted_form(request: Request) -> Posted:
+    """Parse the form body within limits (no files, a bounded number of fields)."""
+    form: FormData = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=4096)
+    fields: dict[str, str] = {}
+    repeated: set[str] = set()
+    for name, value in form.multi_items():
+        text = value if isinstance(value, str) else ""
+        if name in fields:
+            repeated.add(name)
+        fields[name] = text
+    lang = language(fields.pop("lang", None))
+    submission_id = fields.pop("submission_id", "")
+    posted = Posted(lang=lang, submission_id=submission_id, answers=fields, repeated=repeated)
+    request.state.posted = posted
+    return posted
+
+
+def render_form(
+    request: Request,
+    page: FormPage,
+    *,
+    answers: dict[str, str],
+    errors: dict[str, str],
+    submission_id: str,
+    status_code: int = 200,
+    notice: str | None = None,
+    unknown_questions: bool = False,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        **page.__dict__,
+        "t": messages()[page.lang],
+        "other_lang": "en" if page.lang == "nl" else "nl",
+        "answers": answers,
+        "errors": errors,
+        "submission_id": submission_id,
+        "notice": notice,
+        "unknown_questions": unknown_questions,
+    }
+    return templates.TemplateResponse(
+        request, "respondent/form.html", context, status_code=status_code, headers=headers
+    )
+
+
+def render_message(
+    request: Request,
+    lang: str,
+    heading: str,
+    paragraphs: list[str],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        "respondent/message.html",
+        {"lang": lang, "heading": heading, "paragraphs": paragraphs},
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def render_link_problem(request: Request, problem: LinkUnavailable, lang: str) -> HTMLResponse:
+    t = messages()[lang]
+    reason = problem.problem.value
+    return render_message(
+        request, lang, t[f"link_title_{reason}"], [t[f"link_body_{reason}"]], status_code=problem.status
+    )
+
+
+@router.get("/s/{token}", response_class=HTMLResponse)
+def show_form(request: Request, token: str, session: SessionDep, lang: str | None = None) -> Response:
+    """The questionnaire behind a link, ready to fill in."""
+    chosen = language(lang)
+    try:
+        questionnaire = service.open_questionnaire(session, token)
+    except LinkUnavailable as problem:
+        return render_link_problem(request, problem, chosen)
+    page = form_page(token, questionnaire, chosen)
+    return render_form(request, page, answers={}, errors={}, submission_id=secrets.token_urlsafe(18))
+
+
+def parse_answer(value: str) -> int | str | None:
+    """``x`` is "weet ik niet" (None), a digit an answer; anything else is kept to be refused."""
+    if value == DONT_KNOW:
+        return None
+    if value.isascii() and value.isdigit() and len(value) <= 2:
+        return int(value)
+    return value
+
+
+@router.post("/s/{token}", response_class=HTMLResponse)
+def submit_form(
+    request: Request, token: str, session: SessionDep, posted: Annotated[Posted, Depends(posted_form)]
+) -> Response:
+    """Store the answers once and show the thank-you page; or show the form again, answers kept."""
+    thanks = RedirectResponse(f"/s/{token}/bedankt?lang={posted.lang}", status_code=303)
+    valid_id = 16 <= len(posted.submission_id) <= 64
+    key = service.submission_key("form", posted.submission_id if valid_id else secrets.token_hex(16))
+    if valid_id and service.already_stored(session, key):
+        return thanks
+    try:
+        questionnaire = service.open_questionnaire(session, token)
+    except LinkUnavailable as problem:
+        return render_link_problem(request, problem, posted.lang)
+    page = form_page(token, questionnaire, posted.lang)
+    request.state.form_page = page
+    submission_id = posted.submission_id if valid_id else secrets.token_urlsafe(18)
+    parsed = {name: parse_answer(value) for name, value in posted.answers.items()}
+    try:
+        answers = service.check_answers(questionnaire, parsed)
+        if posted.repeated & set(questionnaire.item_ids):
+            raise AnswersInvalid(
+                {name: service.AnswerProblem.not_on_scale for name in posted.repeated}, answers
+            )
+    except AnswersInvalid as refused:
+        known = set(questionnaire.item_ids)
+        errors = {
+            name: problem.value
+            for name, problem in refused.problems.items()
+            if name in known or name == "_form"
+        }
+        kept = {
+            name: value
+            for name, value in posted.answers.items()
+            if name in known and name not in refused.problems
+        }
+        unknown = any(
+            problem == service.AnswerProblem.unknown_question for problem in refused.problems.values()
+        )
+        return render_form(
+            request,
+            page,
+            answers=kept,
+            errors=errors,
+            submission_id=submission_id,
+            status_code=422,
+            unknown_questions=unknown,
+        )
+    service.store_response(session, questionnaire, answers, language=posted.lang, key=key)
+    return thanks
+
+
+@router.get("/s/{token}/bedankt", response_class=HTMLResponse)
+def thanks(request: Request, token: str, lang: str | None = None) -> HTMLResponse:
+    """The thank-you page (it reads nothing from the database)."""
+    t = messages()[language(lang)]
+    return render_message(request, language(lang), t["thanks_title"], [t["thanks_body"], t["thanks_close"]])
+
+
+def unavailable_page(request: Request) -> HTMLResponse | None:
+    """The form again with the respondent's answers, for a database outage during a submission."""
+    posted: Posted | None = getattr(request.state, "posted", None)
+    lang = posted.lang if posted else language(request.query_params.get("lang"))
+    token = request.path_params.get("token", "")
+    page: FormPage | None = getattr(request.state, "form_page", None) or _pages.get((token, lang))
+    t = messages()[lang]
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+    if page is None:
+        return render_message(
+            request, lang, t["busy_title"], [t["unavailable_body"]], status_code=503, headers=headers
+        )
+    return render_form(
+        request,
+        page,
+        answers=dict(posted.answers) if posted else {},
+        errors={},
+        submission_id=posted.submission_id if posted else secrets.token_urlsafe(18),
+        status_code=503,
+        notice=t["unavailable_body"],
+        headers=headers,
+    )

@@ -1,0 +1,253 @@
+"""The respondent form and the submission API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import inspect
+from sqlmodel import Session, func, select
+
+from app.db import utcnow
+from app.models import Response
+from tests.factories.collection import make_invitation, make_wave
+from tests.factories.organisation import make_key, make_municipality, make_professional, make_team
+
+
+@pytest.fixture
+def setting(session: Session):
+    municipality = make_municipality(session, "Bars-A")
+    team = make_team(session, municipality)
+    professional = make_professional(session, team, display_name="Sam", role="jongerenwerker")
+    wave = make_wave(session, municipality)
+    invitation = make_invitation(session, wave, professional)
+    return municipality, team, professional, wave, invitation
+
+
+def stored(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Response)).one()
+
+
+def form_fields(html: str) -> dict[str, str]:
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+    return hidden
+
+
+def item_ids(html: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r'<input type="radio" name="([^"]+)"', html)))
+
+
+def test_form_shows_who_it_is_about_and_every_question(client, setting):
+    *_, invitation = setting
+    response = client.get(f"/s/{invitation.token}")
+    assert response.status_code == 200
+    html = response.text
+    assert '<html lang="nl">' in html
+    assert "Over Sam, jongerenwerker" in html
+    assert "We vragen niet naar je naam" in html
+    ids = item_ids(html)
+    assert len(ids) >= 12
+    assert html.count("<fieldset") == len(ids)
+    assert html.count("Weet ik niet") >= len(ids)
+    assert f"Vraag 1 van {len(ids)}" in html
+    assert "<script" not in html
+
+
+def test_form_size_budget_and_no_third_party_requests(client, setting):
+    *_, invitation = setting
+    html = client.get(f"/s/{invitation.token}").text
+    css = client.get("/static/respondent.css")
+    assert css.status_code == 200
+    assert len(html.encode()) + len(css.content) < 30 * 1024
+    for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert not url.startswith(("http:", "https:", "//")), url
+
+
+def test_english_switch(client, setting):
+    *_, invitation = setting
+    html = client.get(f"/s/{invitation.token}?lang=en").text
+    assert '<html lang="en">' in html
+    assert "About Sam, jongerenwerker" in html
+    assert "I don&#39;t know" in html or "I don't know" in html
+
+
+def submit_all(client, token: str, value: str = "4", **extra: str):
+    html = client.get(f"/s/{token}").text
+    data = {**form_fields(html), **{item: value for item in item_ids(html)}, **extra}
+    return client.post(f"/s/{token}", data=data, follow_redirects=False), data
+
+
+def test_submission_stores_one_response_and_thanks(client, session, setting):
+    municipality, team, professional, wave, invitation = setting
+    response, _ = submit_all(client, invitation.token)
+    assert response.status_code == 303
+    thanks = client.get(response.headers["location"])
+    assert thanks.status_code == 200 and "Dank je wel" in thanks.text
+    rows = session.exec(select(Response)).all()
+    assert len(rows) == 1
+    row = rows[0]
+    assert row.professional_id == professional.id and row.team_id == team.id and row.wave_id == wave.id
+    assert set(row.answers) == {"4"}
+    assert row.submitted_at.minute == 0 and row.submitted_at.second == 0
+
+
+def test_double_tap_stores_once(client, session, setting):
+    *_, invitation = setting
+    first, data = submit_all(client, invitation.token)
+    second = client.post(f"/s/{invitation.token}", data=data, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert stored(session) == 1
+
+
+def test_dont_know_is_stored_as_missing(client, session, setting):
+    *_, invitation = setting
+    submit_all(client, invitation.token, value="x")
+    assert set(session.exec(select(Response)).one().answers) == {"."}
+
+
+def test_refused_answer_keeps_the_others_and_names_the_question(client, session, setting):
+    *_, invitation = setting
+    html = client.get(f"/s/{invitation.token}").text
+    ids = item_ids(html)
+    data = {**form_fields(html), **{item: "2" for item in ids}, ids[3]: "7"}
+    response = client.post(f"/s/{invitation.token}", data=data)
+    assert response.status_code == 422
+    page = response.text
+    assert 'class="q has-error" id="q-' + ids[3] in page
+    assert "Dit antwoord kennen we niet" in page
+    checked = re.findall(r'name="([^"]+)" value="2" checked', page)
+    assert set(checked) == set(ids) - {ids[3]}
+    assert stored(session) == 0
+
+
+def test_unknown_question_is_refused(client, session, setting):
+    *_, invitation = setting
+    response, _ = submit_all(client, invitation.token, not_an_item="3")
+    assert response.status_code == 422
+    assert stored(session) == 0
+
+
+def test_empty_form_is_refused_in_plain_dutch(client, session, setting):
+    *_, invitation = setting
+    html = client.get(f"/s/{invitation.token}").text
+    response = client.post(f"/s/{invitation.token}", data=form_fields(html))
+    assert response.status_code == 422
+    assert "Je hebt nog geen vraag beantwoord" in response.text
+    assert stored(session) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "text"),
+    [
+        ("unknown", 404, "Deze link werkt niet"),
+        ("revoked", 410, "Deze link is gestopt"),
+        ("expired", 410, "Deze link is verlopen"),
+        ("closed", 410, "De vragenlijst is gesloten"),
+        ("not_open", 404, "Nog niet begonnen"),
+    ],
+)
+def test_links_that_cannot_be_used_get_their_own_page(client, session, setting, change, status, text):
+    *_, wave, invitation = setting
+    token = invitation.token
+    now = utcnow()
+    if change == "unknown":
+        token = "no-such-token-" + "x" * 20
+    elif change == "revoked":
+        invitation.revoked_at = now
+    elif change == "expired":
+        invitation.expires_at = now - timedelta(minutes=1)
+    elif change == "closed":
+        wave.closes_at = now - timedelta(minutes=1)
+    elif change == "not_open":
+        wave.opens_at = now + timedelta(days=1)
+    session.add_all([invitation, wave])
+    session.flush()
+    for response in (client.get(f"/s/{token}"), client.post(f"/s/{token}", data={"jg_gz_1": "3"})):
+        assert response.status_code == status
+        assert text in response.text
+        assert "Traceback" not in response.text
+    assert stored(session) == 0
+
+
+def test_personal_link_is_used_up_after_one_response(client, session, setting):
+    _, _, professional, wave, _ = setting
+    personal = make_invitation(session, wave, professional, kind="personal")
+    first, data = submit_all(client, personal.token)
+    assert first.status_code == 303
+    retry = client.post(f"/s/{personal.token}", data=data, follow_redirects=False)
+    assert retry.status_code == 303  # the same submission again: thanked, nothing new stored
+    again = client.get(f"/s/{personal.token}")
+    assert again.status_code == 410 and "Al ingevuld" in again.text
+    fresh = client.post(f"/s/{personal.token}", data={**data, "submission_id": "another-submission-id-123"})
+    assert fresh.status_code == 410
+    assert stored(session) == 1
+
+
+def test_modules_of_the_wave_are_asked(client, session, setting):
+    municipality, _, professional, _, _ = setting
+    wave = make_wave(session, municipality, modules=("bejegening",))
+    invitation = make_invitation(session, wave, professional)
+    plain = len(item_ids(client.get(f"/s/{setting[4].token}").text))
+    with_module = len(item_ids(client.get(f"/s/{invitation.token}").text))
+    assert with_module >= plain + 9
+
+
+# -- the submission API ------------------------------------------------------------------------------
+
+
+def api_answers(client, token: str, value: int | None = 3) -> dict[str, int | None]:
+    return {item: value for item in item_ids(client.get(f"/s/{token}").text)}
+
+
+def test_api_submission_is_idempotent(client, session, setting):
+    municipality, *_, invitation = setting
+    headers = {**make_key(session, municipality, "responses:write"), "Idempotency-Key": "abc-123"}
+    body = {"token": invitation.token, "answers": api_answers(client, invitation.token), "language": "en"}
+    first = client.post("/api/v1/responses", json=body, headers=headers)
+    again = client.post("/api/v1/responses", json=body, headers=headers)
+    assert first.status_code == 201 and first.json()["stored"] is True
+    assert again.status_code == 200 and again.json()["stored"] is False
+    assert stored(session) == 1
+    assert session.exec(select(Response)).one().language == "en"
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [{"jg_gz_1": 6}, {"jg_gz_1": 0}, {"jg_gz_1": True}, {"jg_gz_1": "3"}, {"no_such_item": 3}, {}],
+)
+def test_api_refuses_bad_answers_with_problem_json(client, session, setting, answers):
+    municipality, *_, invitation = setting
+    headers = make_key(session, municipality, "responses:write")
+    response = client.post(
+        "/api/v1/responses", json={"token": invitation.token, "answers": answers}, headers=headers
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert stored(session) == 0
+
+
+def test_api_scope_and_municipality(client, session, setting):
+    municipality, *_, invitation = setting
+    body = {"token": invitation.token, "answers": {"jg_gz_1": 3}}
+    assert client.post("/api/v1/responses", json=body).status_code == 401
+    manage_only = make_key(session, municipality, "manage")
+    assert client.post("/api/v1/responses", json=body, headers=manage_only).status_code == 403
+    other = make_key(session, make_municipality(session, "Elders"), "responses:write")
+    assert client.post("/api/v1/responses", json=body, headers=other).status_code == 404
+    assert stored(session) == 0
+
+
+def test_no_respondent_identifying_column_exists(database):
+    forbidden = re.compile(
+        r"(^|_)(ip|ip_address|user_agent|email|e_mail|phone|name_of_respondent|cookie|"
+        r"birth|address|postcode|respondent_name|session_id)($|_)"
+    )
+    columns = {
+        f"{table}.{column['name']}"
+        for table in inspect(database.engine).get_table_names()
+        for column in inspect(database.engine).get_columns(table)
+    }
+    assert not [column for column in columns if forbidden.search(column.split(".")[1])]
+    response_columns = {column.split(".")[1] for column in columns if column.startswith("response.")}
+    assert "invitation_id" not in response_columns  # a personal link must not lead to its answers
