@@ -1,0 +1,33 @@
+"""Reliability, item analysis, scoring and multilevel aggregation that equal R.
+
+Pure functions on pandas DataFrames or numpy arrays (rows = respondents, columns = items,
+NaN = missing), checked against psych, lavaan/semTools, multilevel and lme4.
+Nothing here knows about HTTP, SQL or the instrument files.
+"""
+
+from psychometrics.multilevel import group_reliability, icc1, icc2, respondents_needed, rwg_j
+from psychometrics.nested import TeamReliability, team_reliability
+from psychometrics.reliability import (
+    AlphaResult,
+    cronbach_alpha,
+    inter_item_correlations,
+    item_analysis,
+    omega_total,
+)
+from psychometrics.scoring import score_scale
+
+__all__ = [
+    "AlphaResult",
+    "TeamReliability",
+    "cronbach_alpha",
+    "group_reliability",
+    "icc1",
+    "icc2",
+    "inter_item_correlations",
+    "item_analysis",
+    "omega_total",
+    "respondents_needed",
+    "rwg_j",
+    "score_scale",
+    "team_reliability",
+]

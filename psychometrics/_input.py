@@ -1,0 +1,141 @@
+"""Turn the caller's items, scores and group labels into checked float64 arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray: TypeAlias = NDArray[np.float64]
+IntArray: TypeAlias = NDArray[np.intp]
+
+#: What the public functions accept as item responses: rows are respondents, columns are items,
+#: NaN (or ``pd.NA``/``None``) is a missing answer.
+ItemData: TypeAlias = pd.DataFrame | ArrayLike
+
+
+@dataclass(frozen=True)
+class ItemMatrix:
+    """Item responses as a float64 matrix with the labels to report them under."""
+
+    values: FloatArray
+    names: list[Hashable]
+    index: pd.Index
+
+
+def as_item_matrix(items: ItemData, *, min_items: int = 1, what: str = "items") -> ItemMatrix:
+    """Check and convert item responses to a 2-D float64 array without copying when possible."""
+    if isinstance(items, pd.Series):
+        raise TypeError(f"{what} must be a 2-D table (DataFrame or 2-D array), got a pandas Series")
+    if isinstance(items, pd.DataFrame):
+        bad = [str(col) for col, dtype in items.dtypes.items() if not _is_numeric_dtype(dtype)]
+        if bad:
+            raise TypeError(f"{what} must be numeric; non-numeric columns: {', '.join(bad)}")
+        if all(dtype == np.float64 for dtype in items.dtypes):
+            values = items.to_numpy(dtype=np.float64, copy=False)
+        else:
+            values = items.to_numpy(dtype=np.float64, na_value=np.nan)
+        names: list[Hashable] = list(items.columns)
+        index = items.index
+    else:
+        raw = np.asarray(items)
+        if raw.dtype == object:
+            try:
+                raw = pd.DataFrame(raw).to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"{what} must be numeric: {exc}") from exc
+        elif raw.dtype.kind not in "biuf":
+            raise TypeError(f"{what} must be numeric, got an array of dtype {raw.dtype}")
+        if raw.ndim != 2:
+            raise ValueError(f"{what} must be 2-D (respondents x items), got {raw.ndim} dimension(s)")
+        values = np.asarray(raw, dtype=np.float64)
+        names = list(range(values.shape[1]))
+        index = pd.RangeIndex(values.shape[0])
+    if values.ndim != 2:
+        raise ValueError(f"{what} must be 2-D (respondents x items)")
+    n_rows, n_items = values.shape
+    if n_items < min_items:
+        raise ValueError(f"{what} needs at least {min_items} item column(s), got {n_items}")
+    if n_rows == 0:
+        raise ValueError(f"{what} has no rows")
+    if not values.flags.c_contiguous:
+        values = np.ascontiguousarray(values)
+    return ItemMatrix(values=values, names=names, index=index)
+
+
+def _is_numeric_dtype(dtype: Any) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(dtype)) and not pd.api.types.is_complex_dtype(dtype)
+
+
+def check_finite_or_missing(values: FloatArray, what: str = "items") -> None:
+    """Reject infinite values: they are neither an answer nor a missing value."""
+    # fmax/fmin skip NaN, so one pass each finds an infinity without a boolean temporary.
+    highest = np.fmax.reduce(values, axis=None, initial=-np.inf)
+    lowest = np.fmin.reduce(values, axis=None, initial=np.inf)
+    if values.size and (highest == np.inf or lowest == -np.inf):
+        raise ValueError(f"{what} contain infinite values; use NaN for a missing answer")
+
+
+def as_score_vector(scores: ArrayLike, what: str = "scores") -> FloatArray:
+    """A 1-D float64 array of person scores (NaN = missing)."""
+    if isinstance(scores, pd.DataFrame):
+        raise TypeError(f"{what} must be 1-D (one score per respondent), got a DataFrame")
+    if isinstance(scores, pd.Series):
+        if not _is_numeric_dtype(scores.dtype):
+            raise TypeError(f"{what} must be numeric, got dtype {scores.dtype}")
+        values = scores.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        raw = np.asarray(scores)
+        if raw.dtype == object:
+            try:
+                raw = pd.Series(raw).to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"{what} must be numeric: {exc}") from exc
+        elif raw.dtype.kind not in "biuf":
+            raise TypeError(f"{what} must be numeric, got an array of dtype {raw.dtype}")
+        values = np.asarray(raw, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"{what} must be 1-D (one score per respondent), got {values.ndim} dimensions")
+    if np.isinf(values).any():
+        raise ValueError(f"{what} contain infinite values; use NaN for a missing score")
+    return values
+
+
+@dataclass(frozen=True)
+class GroupCodes:
+    """Group labels as integer codes 0..J-1 (sorted labels), -1 where the label is missing."""
+
+    codes: IntArray
+    labels: pd.Index
+
+
+def as_group_codes(groups: ArrayLike, n_rows: int, what: str = "groups") -> GroupCodes:
+    """Factorize group labels (any hashable values) into sorted integer codes."""
+    if isinstance(groups, pd.DataFrame):
+        raise TypeError(f"{what} must be 1-D (one label per respondent), got a DataFrame")
+    labels_in = groups if isinstance(groups, pd.Series | pd.Index | pd.Categorical) else np.asarray(groups)
+    if np.ndim(labels_in) != 1:
+        raise ValueError(f"{what} must be 1-D (one label per respondent)")
+    if len(labels_in) != n_rows:
+        raise ValueError(f"{what} has {len(labels_in)} labels but there are {n_rows} respondents")
+    codes, uniques = pd.factorize(labels_in, sort=True, use_na_sentinel=True)
+    return GroupCodes(codes=np.asarray(codes, dtype=np.intp), labels=pd.Index(uniques, name=what))
+
+
+def item_positions(selection: Sequence[Hashable], names: list[Hashable], what: str) -> list[int]:
+    """Positions of the named items (labels for a DataFrame, integer positions for an array)."""
+    if isinstance(selection, str):
+        raise TypeError(f"{what} must be a sequence of item names, not a single string")
+    lookup = {name: position for position, name in enumerate(names)}
+    positions: list[int] = []
+    for name in selection:
+        if name not in lookup:
+            raise ValueError(f"{what}: unknown item {name!r}; items are {names}")
+        positions.append(lookup[name])
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"{what} lists an item twice")
+    return positions
