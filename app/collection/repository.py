@@ -66,3 +66,26 @@ def use_up_invitation(session: Session, invitation_id: int, now: datetime) -> bo
         .values(used_at=now)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def answer_rows(
+    session: Session, *, wave_id: int, form: str, municipality_id: int | None
+) -> list[tuple[int, int | None, int, str]]:
+    """(professional id, team id, layout id, answers) of every response of a wave and form.
+
+    Reads four narrow columns through the ``(wave_id, form)`` index, without building ORM objects:
+    a report over a million responses spends its time in the database, not here.
+    """
+    statement = select(
+        Response.professional_id, Response.team_id, Response.layout_id, Response.answers
+    ).where(Response.wave_id == wave_id, Response.form == form)
+    if municipality_id is not None:
+        statement = statement.where(Response.municipality_id == municipality_id)
+    return session.execute(statement).all()  # type: ignore[return-value]
+
+
+def layouts(session: Session, layout_ids: set[int]) -> dict[int, AnswerLayout]:
+    if not layout_ids:
+        return {}
+    found = session.exec(select(AnswerLayout).where(AnswerLayout.id.in_(layout_ids)))  # type: ignore[union-attr]
+    return {layout.id: layout for layout in found if layout.id is not None}

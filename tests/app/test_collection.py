@@ -79,7 +79,7 @@ def submit_all(client, token: str, value: str = "4", **extra: str):
 
 
 def test_submission_stores_one_response_and_thanks(client, session, setting):
-    municipality, team, professional, wave, invitation = setting
+    _, team, professional, wave, invitation = setting
     response, _ = submit_all(client, invitation.token)
     assert response.status_code == 303
     thanks = client.get(response.headers["location"])
