@@ -460,19 +460,21 @@ class Instrument(_Frozen):
     @cached_property
     def content_hash(self) -> str:
         """SHA-256 (hex) of the canonical content: independent of YAML layout, comments and key order,
-        but changed by any change of wording, id, reverse flag, scale label or order of items/subscales."""
+        but changed by any change of wording, id, reverse flag, scale label or the order of items,
+        subscales or modules (the order respondents see)."""
         canonical = json.dumps(
             _ordered(self.to_dict()), sort_keys=True, ensure_ascii=False, separators=(",", ":")
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-_ORDERED_MAPPINGS = frozenset({"forms", "subscales", "modules"})
+_ORDERED_MAPPINGS = frozenset({"subscales", "modules"})
 
 
 def _ordered(value: Any, key: str | None = None) -> Any:
-    """Turn the mappings whose order is content (forms, subscales, modules) into lists, so that the
-    key sorting of the canonical JSON keeps their order; each entry carries its id."""
+    """Turn the mappings whose order is content into lists, so that the key sorting of the canonical JSON
+    keeps their order; each entry carries its id. Subscales and modules are shown in the order written,
+    so their order is content; the order of forms (each shown on its own) is not."""
     if isinstance(value, dict):
         if key in _ORDERED_MAPPINGS:
             return [_ordered(entry) for entry in value.values()]
