@@ -108,7 +108,8 @@ def _problems_from_error(error: ErrorDetails) -> list[Problem]:
     if kind == "string_too_long":
         return [Problem(path, f"too long: at most {ctx.get('max_length')} characters")]
     if kind == "too_short":
-        return [Problem(path, f"needs at least {ctx.get('min_length')} entries")]
+        least = ctx.get("min_length")
+        return [Problem(path, f"needs at least {least} {'entry' if least == 1 else 'entries'}")]
     message = error["msg"].removeprefix("Value error, ")
     return [Problem(path, message)]
 
