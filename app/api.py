@@ -17,9 +17,11 @@ def build_api_router() -> APIRouter:
     # Routers are imported here so that importing app.api stays cheap and free of cycles.
     from app.collection.api import router as collection_router
     from app.organisation.api import router as organisation_router
+    from app.reports.api import router as reports_router
 
     protected.include_router(organisation_router)
     protected.include_router(collection_router)
+    protected.include_router(reports_router)
 
     api = APIRouter()
     api.include_router(public)

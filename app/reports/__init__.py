@@ -1,0 +1,1 @@
+"""Reports: reliability and scores per professional and team, as JSON and a printable HTML page."""

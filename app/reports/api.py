@@ -1,0 +1,72 @@
+"""``/api/v1/reports``: reliability and scores of one wave and form, computed live (sync: CPU-bound)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from app.auth import Principal, Scope, require_scope
+from app.db import SessionDep
+from app.errors import Forbidden
+from app.models import Wave
+from app.reports import service
+from app.reports.schemas import Level, ReliabilityReport, ScoresReport
+from app.tenancy import get_owned
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+ReportPrincipal = Annotated[
+    Principal, Depends(require_scope(Scope.reports_aggregate, Scope.reports_professional))
+]
+WaveId = Annotated[int, Query(ge=1)]
+FormId = Annotated[str, Query(min_length=1, max_length=32)]
+JSON = "application/json"
+
+
+def selection_for(
+    request: Request, session: Session, principal: Principal, wave_id: int, form: str
+) -> service.Selection:
+    """The caller's wave (404 for another municipality's) and its answers on ``form``."""
+    wave = get_owned(session, Wave, wave_id, principal)
+    return service.select_answers(
+        session,
+        wave=wave,
+        form=form,
+        municipality_id=principal.municipality_id,
+        min_group_size=request.app.state.settings.min_group_size,
+    )
+
+
+def require_level_scope(principal: Principal, level: Level) -> None:
+    needed = Scope.reports_professional if level == "professional" else Scope.reports_aggregate
+    if needed.value not in principal.scopes:
+        raise Forbidden(f"Scores per {level} need an API key with the scope {needed.value}.")
+
+
+@router.get("/reliability", response_model=ReliabilityReport)
+def reliability(
+    request: Request, session: SessionDep, principal: ReportPrincipal, wave_id: WaveId, form: FormId
+) -> Response:
+    """Alpha (with CI), omega, item analysis and correlations per subscale; warnings in plain words."""
+    if Scope.reports_aggregate.value not in principal.scopes:
+        raise Forbidden("The reliability report needs an API key with the scope reports:aggregate.")
+    selection = selection_for(request, session, principal, wave_id, form)
+    # Serialised here: jsonable_encoder is slow on reports with tens of thousands of cells.
+    return Response(service.reliability_report(selection).model_dump_json(), media_type=JSON)
+
+
+@router.get("/scores", response_model=ScoresReport)
+def scores(
+    request: Request,
+    session: SessionDep,
+    principal: ReportPrincipal,
+    wave_id: WaveId,
+    form: FormId,
+    level: Level = "professional",
+) -> Response:
+    """Scores per professional or team with CI, group reliability and rwg(j); ICC per subscale."""
+    require_level_scope(principal, level)
+    selection = selection_for(request, session, principal, wave_id, form)
+    return Response(service.scores_report(session, selection, level).model_dump_json(), media_type=JSON)

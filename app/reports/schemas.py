@@ -1,0 +1,121 @@
+"""Response models of the report routes (the HTML report and the CLI render the same objects)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+Level = Literal["professional", "team"]
+
+
+class ItemStatistics(BaseModel):
+    """One item of a subscale; every number is null when the selection is below the minimum size."""
+
+    item: str
+    suppressed: bool
+    n: int | None = None
+    mean: float | None = None
+    sd: float | None = None
+    missing: float | None = None
+    floor: float | None = None
+    ceiling: float | None = None
+    r_drop: float | None = None
+    alpha_if_deleted: float | None = None
+    distribution: list[float] | None = None
+    """Share of the answers at each scale point, lowest first (of the answered ones)."""
+
+
+class SubscaleReliability(BaseModel):
+    subscale: str
+    module: str | None
+    items: list[str]
+    k: int
+    n: int
+    """Complete cases: respondents who answered every item (the n of the Feldt interval)."""
+    n_respondents: int
+    """Respondents who answered at least one item of the subscale."""
+    alpha: float | None
+    alpha_ci: list[float | None] | None
+    alpha_std: float | None
+    omega_total: float | None
+    item_statistics_suppressed: bool
+    item_analysis: list[ItemStatistics]
+    inter_item_correlations: dict[str, dict[str, float | None]] | None
+    warnings: list[str]
+
+
+class SubscaleCorrelations(BaseModel):
+    subscales: list[str]
+    matrix: list[list[float | None]]
+    n: int
+    """Respondents with a valid score on every subscale."""
+
+
+class ReliabilityReport(BaseModel):
+    wave_id: int
+    form: str
+    instrument_version: str
+    modules: list[str]
+    scale_points: list[int]
+    n_responses: int
+    min_group_size: int
+    subscales: list[SubscaleReliability]
+    subscale_correlations: SubscaleCorrelations | None
+    warnings: list[str]
+
+
+class GroupScore(BaseModel):
+    """A group's score on one subscale; all numbers null when ``suppressed``."""
+
+    n: int | None
+    mean: float | None
+    sd: float | None
+    ci: list[float | None] | None
+    suppressed: bool
+    group_reliability: float | None
+    rwg_j: float | None
+    team_reliability: float | None = None
+    """Team level only: reliability of the team mean from the nested variance components."""
+
+
+class GroupScores(BaseModel):
+    team_id: int | None
+    team_name: str | None
+    code: str | None = None
+    """Professional level: the professional's pseudonymous code."""
+    scores: dict[str, GroupScore]
+
+
+class VarianceComponents(BaseModel):
+    var_team: float
+    var_professional: float
+    var_residual: float
+    n_respondents: int
+    n_professionals: int
+    n_teams: int
+
+
+class SubscaleAggregation(BaseModel):
+    subscale: str
+    module: str | None
+    n: int
+    """Respondents with a valid score."""
+    n_groups: int
+    icc1: float | None
+    icc2: float | None
+    respondents_needed: int | None
+    variance_components: VarianceComponents | None = None
+    warnings: list[str]
+
+
+class ScoresReport(BaseModel):
+    wave_id: int
+    form: str
+    level: Level
+    instrument_version: str
+    modules: list[str]
+    n_responses: int
+    min_group_size: int
+    subscales: list[SubscaleAggregation]
+    groups: list[GroupScores]

@@ -1,0 +1,491 @@
+"""The report rules: reliability per subscale and scores per professional or team, with disclosure control.
+
+Everything is computed live from the wave's answer matrix by ``psychometrics/``. Degenerate data
+(no responses, one respondent, an item nobody varied on) gives null numbers and a warning in plain
+words, never an error. Which group cells may show numbers is decided by
+:mod:`app.reports.disclosure` alone.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings as python_warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats
+from sqlmodel import Session
+
+import psychometrics
+from app.collection.answers import NO_TEAM, AnswerMatrix, load_answer_matrix
+from app.errors import InvalidInput
+from app.instrument_registry import instrument_for_version
+from app.models import Wave
+from app.reports import repository
+from app.reports.disclosure import suppressed_groups
+from app.reports.schemas import (
+    GroupScore,
+    GroupScores,
+    ItemStatistics,
+    Level,
+    ReliabilityReport,
+    ScoresReport,
+    SubscaleAggregation,
+    SubscaleCorrelations,
+    SubscaleReliability,
+    VarianceComponents,
+)
+from instrument.schema import Form, Instrument, ScoringGroup
+
+ALPHA_TARGET = 0.70
+FLOOR_CEILING_LIMIT = 0.15
+STABLE_N = 30
+"""Fewer complete cases than this give a wide alpha interval and an unstable omega."""
+RAISE_MARGIN = 0.005
+"""Alpha-if-deleted must exceed alpha by this much before we call the item a weak one."""
+CI_LEVEL = 0.95
+WAVE_TOTAL = "wave"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One wave and form: its definition and every answer the caller may read."""
+
+    wave: Wave
+    instrument: Instrument
+    form: Form
+    modules: tuple[str, ...]
+    groups: tuple[ScoringGroup, ...]
+    matrix: AnswerMatrix
+    min_group_size: int
+
+    @property
+    def scale_points(self) -> list[int]:
+        return list(self.instrument.scale.points)
+
+    def items(self, group: ScoringGroup) -> pd.DataFrame:
+        return pd.DataFrame(self.matrix.columns(group.item_ids), columns=list(group.item_ids))
+
+    def scores(self, group: ScoringGroup) -> npt.NDArray[np.float64]:
+        """Person scores by the instrument's rule (mean of answered items, at least k - 1 answered)."""
+        if self.matrix.n == 0:
+            return np.empty(0)
+        values = self.matrix.columns(group.item_ids)
+        reverse = [group.item_ids.index(item) for item in group.reverse_ids]
+        scale = self.instrument.scale
+        score = psychometrics.score_scale(
+            values, reverse=reverse, scale_min=scale.min, scale_max=scale.max, min_answered=group.min_answered
+        )
+        return score.to_numpy(dtype=np.float64)
+
+
+def select_answers(
+    session: Session, *, wave: Wave, form: str, municipality_id: int | None, min_group_size: int
+) -> Selection:
+    """The selection of a wave (already checked to be the caller's) and form; 422 for an unknown form."""
+    instrument = instrument_for_version(wave.instrument_version)
+    try:
+        form_definition = instrument.form(form)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), errors=[{"loc": ["query", "form"], "msg": str(exc)}]) from None
+    modules = tuple(module for module in wave.module_ids if module in form_definition.modules)
+    item_order = tuple(item.id for item in form_definition.items(modules))
+    assert wave.id is not None
+    matrix = load_answer_matrix(
+        session, wave_id=wave.id, form=form, municipality_id=municipality_id, item_order=item_order
+    )
+    return Selection(
+        wave,
+        instrument,
+        form_definition,
+        modules,
+        tuple(form_definition.subscales(modules)),
+        matrix,
+        min_group_size,
+    )
+
+
+def number(value: Any) -> float | None:
+    """A float for JSON: NaN and infinities become null."""
+    if value is None:
+        return None
+    result = float(value)
+    return result if math.isfinite(result) else None
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).rstrip(".")
+
+
+# -- reliability ------------------------------------------------------------------------------------
+
+
+def reliability_report(selection: Selection) -> ReliabilityReport:
+    subscales = [_subscale_reliability(selection, group) for group in selection.groups]
+    warnings: list[str] = []
+    if selection.matrix.n == 0:
+        warnings.append("This wave has no responses on this form yet: there is nothing to compute.")
+    elif selection.matrix.n < selection.min_group_size:
+        warnings.append(
+            f"Only {selection.matrix.n} responses: item statistics are withheld below "
+            f"{selection.min_group_size} respondents, and scale statistics are very uncertain."
+        )
+    return ReliabilityReport(
+        wave_id=selection.wave.id or 0,
+        form=selection.form.id,
+        instrument_version=selection.instrument.version,
+        modules=list(selection.modules),
+        scale_points=selection.scale_points,
+        n_responses=selection.matrix.n,
+        min_group_size=selection.min_group_size,
+        subscales=subscales,
+        subscale_correlations=_subscale_correlations(selection),
+        warnings=warnings,
+    )
+
+
+def _subscale_reliability(selection: Selection, group: ScoringGroup) -> SubscaleReliability:
+    items = selection.items(group)
+    answered = items.notna()
+    items = items[answered.any(axis=1).to_numpy()]
+    n_respondents = len(items)
+    n_complete = int(answered.all(axis=1).sum())
+    warnings: list[str] = []
+    name = group.subscale
+
+    alpha = alpha_std = None
+    alpha_ci: list[float | None] | None = None
+    try:
+        result = psychometrics.cronbach_alpha(items, ci=CI_LEVEL)
+        alpha, alpha_std = number(result.alpha), number(result.alpha_std)
+        alpha_ci = [number(result.ci_low), number(result.ci_high)]
+        if alpha_ci == [None, None]:
+            alpha_ci = None
+    except ValueError as exc:
+        warnings.append(f"Alpha of {name} cannot be computed: {_reason(exc)}.")
+    omega = None
+    try:
+        with python_warnings.catch_warnings(record=True) as caught:
+            python_warnings.simplefilter("always")
+            omega = number(psychometrics.omega_total(items))
+        warnings.extend(f"Omega of {name}: {str(w.message).rstrip('.')}." for w in caught)
+    except ValueError as exc:
+        warnings.append(f"Omega of {name} cannot be computed: {_reason(exc)}.")
+
+    if alpha is not None and alpha < ALPHA_TARGET:
+        warnings.append(
+            f"Alpha of {name} is {alpha:.2f}, below .70: the items do not yet measure one thing "
+            "reliably enough to compare people or groups on this subscale."
+        )
+    if 0 < n_complete < STABLE_N:
+        warnings.append(
+            f"Only {n_complete} respondents answered every item of {name}; alpha and omega are "
+            f"unstable below {STABLE_N} (see the width of the interval)."
+        )
+
+    suppressed = n_respondents < selection.min_group_size
+    if suppressed:
+        rows = [ItemStatistics(item=item, suppressed=True) for item in group.item_ids]
+        correlations = None
+    else:
+        rows = _item_rows(selection, group, items, alpha, warnings)
+        correlations = _inter_item(items, warnings, name)
+    return SubscaleReliability(
+        subscale=name,
+        module=group.module,
+        items=list(group.item_ids),
+        k=len(group.item_ids),
+        n=n_complete,
+        n_respondents=n_respondents,
+        alpha=alpha,
+        alpha_ci=alpha_ci,
+        alpha_std=alpha_std,
+        omega_total=omega,
+        item_statistics_suppressed=suppressed,
+        item_analysis=rows,
+        inter_item_correlations=correlations,
+        warnings=warnings,
+    )
+
+
+def _item_rows(
+    selection: Selection, group: ScoringGroup, items: pd.DataFrame, alpha: float | None, warnings: list[str]
+) -> list[ItemStatistics]:
+    scale = selection.instrument.scale
+    try:
+        table = psychometrics.item_analysis(items, scale_min=scale.min, scale_max=scale.max)
+    except ValueError as exc:
+        warnings.append(f"Item analysis of {group.subscale} cannot be computed: {_reason(exc)}.")
+        table = pd.DataFrame(index=list(group.item_ids))
+    values = items.to_numpy()
+    rows = []
+    for position, item in enumerate(group.item_ids):
+        column = values[:, position]
+        answers = column[~np.isnan(column)]
+        distribution = (
+            [float(np.count_nonzero(answers == point)) / len(answers) for point in selection.scale_points]
+            if len(answers)
+            else None
+        )
+        found = table.loc[item] if item in table.index else pd.Series(dtype=float)
+        row = ItemStatistics(
+            item=item,
+            suppressed=False,
+            n=len(answers),
+            mean=number(found.get("mean")),
+            sd=number(found.get("sd")),
+            missing=number(found.get("missing")),
+            floor=number(found.get("floor")),
+            ceiling=number(found.get("ceiling")),
+            r_drop=number(found.get("r_drop")),
+            alpha_if_deleted=number(found.get("alpha_if_deleted")),
+            distribution=distribution,
+        )
+        rows.append(row)
+        if row.sd == 0:
+            warnings.append(f"Item {item} has no variance: everyone gave the same answer.")
+        if (
+            alpha is not None
+            and row.alpha_if_deleted is not None
+            and row.alpha_if_deleted > alpha + RAISE_MARGIN
+        ):
+            warnings.append(
+                f"Removing item {item} would raise alpha of {group.subscale} from {alpha:.2f} to "
+                f"{row.alpha_if_deleted:.2f}: check its wording and how respondents read it."
+            )
+        for share, end in ((row.floor, "lowest"), (row.ceiling, "highest")):
+            if share is not None and share > FLOOR_CEILING_LIMIT:
+                warnings.append(
+                    f"{share:.0%} of the answers to item {item} are at the {end} point "
+                    f"(more than {FLOOR_CEILING_LIMIT:.0%}): the item tells little apart at that end."
+                )
+    return rows
+
+
+def _inter_item(
+    items: pd.DataFrame, warnings: list[str], name: str
+) -> dict[str, dict[str, float | None]] | None:
+    try:
+        matrix = psychometrics.inter_item_correlations(items)
+    except ValueError as exc:
+        warnings.append(f"Inter-item correlations of {name} cannot be computed: {_reason(exc)}.")
+        return None
+    return {
+        str(row): {str(col): number(matrix.loc[row, col]) for col in matrix.columns} for row in matrix.index
+    }
+
+
+def _subscale_correlations(selection: Selection) -> SubscaleCorrelations | None:
+    if len(selection.groups) < 2:
+        return None
+    names = [group.subscale for group in selection.groups]
+    scores = pd.DataFrame(
+        {group.subscale: selection.scores(group) for group in selection.groups}, columns=names
+    )
+    matrix = scores.corr(method="pearson", min_periods=3)
+    return SubscaleCorrelations(
+        subscales=names,
+        matrix=[[number(matrix.loc[row, col]) for col in names] for row in names],
+        n=int(scores.notna().all(axis=1).sum()),
+    )
+
+
+# -- scores -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Respondents' group codes 0..G-1 and what each group is."""
+
+    codes: npt.NDArray[np.int64]
+    team_ids: npt.NDArray[np.int64]
+    professional_ids: npt.NDArray[np.int64] | None
+
+    @property
+    def size(self) -> int:
+        return len(self.team_ids)
+
+
+def _grouping(matrix: AnswerMatrix, level: Level) -> Grouping:
+    if level == "team":
+        teams, codes = np.unique(matrix.team_ids, return_inverse=True)
+        return Grouping(codes.astype(np.int64), teams.astype(np.int64), None)
+    # A professional is grouped within the team they were in when answered about (as the nested
+    # model does), so a team total is exactly the sum of its professionals.
+    key = matrix.professional_ids * (1 << 32) + (matrix.team_ids - NO_TEAM)
+    keys, codes = np.unique(key, return_inverse=True)
+    return Grouping(codes.astype(np.int64), (keys % (1 << 32)) + NO_TEAM, keys >> 32)
+
+
+def scores_report(session: Session, selection: Selection, level: Level) -> ScoresReport:
+    matrix = selection.matrix
+    grouping = _grouping(matrix, level)
+    municipality_id = selection.wave.municipality_id
+    teams = repository.team_names(session, municipality_id)
+    codes = repository.professional_codes(session, municipality_id) if level == "professional" else {}
+    group_rows: list[GroupScores] = []
+    for index in range(grouping.size):
+        team_id = int(grouping.team_ids[index])
+        team = None if team_id == NO_TEAM else team_id
+        group_rows.append(
+            GroupScores(
+                team_id=team,
+                team_name=teams.get(team) if team is not None else None,
+                code=codes.get(int(grouping.professional_ids[index]))
+                if grouping.professional_ids is not None
+                else None,
+                scores={},
+            )
+        )
+    aggregations = []
+    for group in selection.groups:
+        aggregation, cells = _subscale_scores(selection, group, grouping, level)
+        aggregations.append(aggregation)
+        for row, cell in zip(group_rows, cells, strict=True):
+            row.scores[group.subscale] = cell
+    return ScoresReport(
+        wave_id=selection.wave.id or 0,
+        form=selection.form.id,
+        level=level,
+        instrument_version=selection.instrument.version,
+        modules=list(selection.modules),
+        n_responses=matrix.n,
+        min_group_size=selection.min_group_size,
+        subscales=aggregations,
+        groups=group_rows,
+    )
+
+
+def _subscale_scores(
+    selection: Selection, group: ScoringGroup, grouping: Grouping, level: Level
+) -> tuple[SubscaleAggregation, list[GroupScore]]:
+    scores = selection.scores(group)
+    codes = grouping.codes
+    size = grouping.size
+    valid = ~np.isnan(scores)
+    valid_codes = codes[valid]
+    valid_scores = scores[valid]
+    counts = np.bincount(valid_codes, minlength=size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = np.bincount(valid_codes, weights=valid_scores, minlength=size) / counts
+        squares = np.bincount(valid_codes, weights=(valid_scores - means[valid_codes]) ** 2, minlength=size)
+        sds = np.sqrt(squares / (counts - 1))
+        half = stats.t.ppf(0.5 + CI_LEVEL / 2, counts - 1) * sds / np.sqrt(counts)
+    sds[counts < 2] = np.nan
+    half[counts < 2] = np.nan
+
+    warnings: list[str] = []
+    name = group.subscale
+    unit = "professional" if level == "professional" else "team"
+    icc_1 = icc_2 = None
+    needed = None
+    reliabilities = np.full(size, np.nan)
+    labels = codes.astype(np.float64)
+    try:
+        icc_1 = number(psychometrics.icc1(scores, labels))
+        icc_2 = number(psychometrics.icc2(scores, labels))
+        reliability = psychometrics.group_reliability(scores, labels)
+        reliabilities[reliability.index.to_numpy(dtype=np.int64)] = reliability.to_numpy()
+    except ValueError as exc:
+        warnings.append(f"ICC of {name} per {unit} cannot be computed: {_reason(exc)}.")
+    if icc_1 is not None:
+        try:
+            needed = psychometrics.respondents_needed(icc_1)
+        except ValueError:
+            warnings.append(
+                f"ICC(1) of {name} is {icc_1:.3f}: {unit}s do not differ more than chance, so no number "
+                f"of respondents makes a {unit}'s mean reliable."
+            )
+    agreement = np.full(size, np.nan)
+    if selection.matrix.n:
+        try:
+            found = psychometrics.rwg_j(
+                selection.matrix.columns(group.item_ids), labels, n_options=len(selection.scale_points)
+            )
+            agreement[found.index.to_numpy(dtype=np.int64)] = found.to_numpy()
+        except ValueError as exc:
+            warnings.append(f"rwg(j) of {name} cannot be computed: {_reason(exc)}.")
+
+    components = None
+    team_rel = np.full(size, np.nan)
+    if level == "team":
+        components, team_rel = _team_components(selection, scores, grouping, warnings, name)
+
+    sizes = {index: int(counts[index]) for index in range(size)}
+    if level == "professional":
+        parents: dict[int, Any] = {index: int(grouping.team_ids[index]) for index in range(size)}
+    else:
+        parents = {index: WAVE_TOTAL for index in range(size)}
+    hidden = suppressed_groups(sizes, selection.min_group_size, parents=parents)
+    cells = []
+    for index in range(size):
+        if index in hidden:
+            cells.append(
+                GroupScore(
+                    n=None, mean=None, sd=None, ci=None, suppressed=True, group_reliability=None, rwg_j=None
+                )
+            )
+            continue
+        mean, spread = number(means[index]), number(half[index])
+        cells.append(
+            GroupScore(
+                n=int(counts[index]),
+                mean=mean,
+                sd=number(sds[index]),
+                ci=[mean - spread, mean + spread] if mean is not None and spread is not None else None,
+                suppressed=False,
+                group_reliability=number(reliabilities[index]),
+                rwg_j=number(agreement[index]),
+                team_reliability=number(team_rel[index]) if level == "team" else None,
+            )
+        )
+    if hidden and level == "professional":
+        warnings.append(
+            f"{len(hidden)} of {size} {unit}s are hidden on {name}: fewer than "
+            f"{selection.min_group_size} respondents (or hidden so a hidden one cannot be worked out)."
+        )
+    aggregation = SubscaleAggregation(
+        subscale=name,
+        module=group.module,
+        n=int(valid.sum()),
+        n_groups=int(np.count_nonzero(counts)),
+        icc1=icc_1,
+        icc2=icc_2,
+        respondents_needed=needed,
+        variance_components=components,
+        warnings=warnings,
+    )
+    return aggregation, cells
+
+
+def _team_components(
+    selection: Selection,
+    scores: npt.NDArray[np.float64],
+    grouping: Grouping,
+    warnings: list[str],
+    name: str,
+) -> tuple[VarianceComponents | None, npt.NDArray[np.float64]]:
+    reliability = np.full(grouping.size, np.nan)
+    teams = selection.matrix.team_ids.astype(np.float64)
+    teams[selection.matrix.team_ids == NO_TEAM] = np.nan
+    try:
+        fit = psychometrics.team_reliability(scores, selection.matrix.professional_ids, teams)
+    except ValueError as exc:
+        warnings.append(f"Team reliability of {name} cannot be computed: {_reason(exc)}.")
+        return None, reliability
+    position = {int(team): index for index, team in enumerate(grouping.team_ids)}
+    found = fit.teams["reliability"]
+    for team, value in zip(found.index.to_numpy(dtype=np.float64), found.to_numpy(), strict=True):
+        reliability[position[int(team)]] = value
+    components = VarianceComponents(
+        var_team=float(fit.var_team),
+        var_professional=float(fit.var_professional),
+        var_residual=float(fit.var_residual),
+        n_respondents=int(fit.n_respondents),
+        n_professionals=int(fit.n_professionals),
+        n_teams=int(fit.n_teams),
+    )
+    return components, reliability
