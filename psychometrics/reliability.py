@@ -255,11 +255,12 @@ def one_factor_ml(cov: FloatArray) -> tuple[FloatArray, FloatArray]:
     sd = np.sqrt(np.diagonal(cov))
     cor = cov / np.outer(sd, sd)
     k = cor.shape[0]
-    try:
-        inverse = linalg.inv(cor, check_finite=True)
-        linalg.cholesky(cor, lower=True)
-    except (linalg.LinAlgError, ValueError) as exc:
-        raise ValueError("the covariance matrix of the complete cases is singular") from exc
+    if not np.all(np.isfinite(cor)) or float(np.linalg.eigvalsh(cor)[0]) < 1e-10:
+        raise ValueError(
+            "the covariance matrix of the complete cases is singular "
+            "(an item is a linear combination of others, or too few complete rows)"
+        )
+    inverse = linalg.inv(cor)
     smc = 1.0 - 1.0 / np.diagonal(inverse)
     start_loadings = np.sqrt(np.clip(smc, 0.05, 0.95))
     start = np.concatenate([start_loadings, 1.0 - start_loadings**2])
