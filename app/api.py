@@ -16,11 +16,15 @@ def build_api_router() -> APIRouter:
 
     # Routers are imported here so that importing app.api stays cheap and free of cycles.
     from app.collection.api import router as collection_router
+    from app.exports.api import router as exports_router
+    from app.instrument_api import router as instrument_router
     from app.organisation.api import router as organisation_router
     from app.reports.api import router as reports_router
 
+    public.include_router(instrument_router)
     protected.include_router(organisation_router)
     protected.include_router(collection_router)
+    protected.include_router(exports_router)
     protected.include_router(reports_router)
 
     api = APIRouter()

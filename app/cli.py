@@ -23,7 +23,9 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 municipality_cli = typer.Typer(help="Partner municipalities (tenants).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+apikey_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 cli.add_typer(municipality_cli, name="municipality")
+cli.add_typer(apikey_cli, name="apikey")
 
 
 def fail(message: str) -> typer.Exit:
@@ -110,13 +112,73 @@ def municipality_create(name: Annotated[str, typer.Argument(help="Name, e.g. 'Ba
     slug = slugify(name)
     if not slug:
         raise fail(f"cannot make a slug from {name!r}; use letters or digits")
-    with Session(get_engine()) as session:
+    with Session(get_engine(), expire_on_commit=False) as session:
         if session.exec(select(Municipality).where(Municipality.slug == slug)).first():
             raise fail(f"municipality {slug!r} exists already")
         municipality = Municipality(slug=slug, name=name.strip())
         session.add(municipality)
         session.commit()
         typer.echo(f"created municipality {slug} (id {municipality.id})")
+
+
+@cli.command()
+def demo() -> None:
+    """Load demo data once (a municipality, 30 professionals, a wave, simulated responses);
+    print a demo form link with its QR code and a fresh demo API key."""
+    import segno
+
+    from app.demo import load_demo
+
+    settings = settings_or_exit()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        result = load_demo(session, base_url=settings.base_url)
+        session.commit()
+    state = "created" if result.created else "already there"
+    typer.echo(f"demo municipality {result.municipality.slug}: {state}, {result.responses} responses")
+    typer.echo(f"\ndemo form (open it on a phone-sized window): {result.form_url}\n")
+    segno.make(result.form_url, error="m").terminal(compact=True)
+    typer.echo("\ndemo API key (all scopes but admin; shown once, the previous demo key is revoked):")
+    typer.echo(f"  curl -H 'Authorization: Bearer {result.api_key}' {settings.base_url}/api/v1/teams")
+    typer.echo(result.api_key)
+
+
+@apikey_cli.command("create")
+def apikey_create(
+    municipality: Annotated[
+        str | None, typer.Option(help="Slug of the municipality the key belongs to")
+    ] = None,
+    scope: Annotated[
+        list[str], typer.Option(help="A scope; repeat for more (manage, responses:write, ...)")
+    ] = [],  # noqa: B006
+    name: Annotated[str, typer.Option(help="What the key is for, shown in lists")] = "cli",
+    research: Annotated[
+        bool, typer.Option(help="A research key: reads every municipality, no writes")
+    ] = False,
+) -> None:
+    """Create an API key and print it once, alone on the last line (only its hash is stored)."""
+    from app.auth import create_api_key
+
+    settings_or_exit()
+    if research == (municipality is not None):
+        raise fail("give either --municipality SLUG or --research")
+    if research and {"manage", "responses:write"} & set(scope):
+        raise fail("a research key reads only; it cannot have manage or responses:write")
+    with Session(get_engine(), expire_on_commit=False) as session:
+        owner_id: int | None = None
+        if municipality is not None:
+            owner = session.exec(select(Municipality).where(Municipality.slug == municipality)).first()
+            if owner is None:
+                raise fail(
+                    f"no municipality {municipality!r}; create it with `verbonden municipality create`"
+                )
+            owner_id = owner.id
+        try:
+            api_key, secret = create_api_key(session, municipality_id=owner_id, name=name, scopes=scope)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        session.commit()
+        typer.echo(f"created key {api_key.prefix}... ({api_key.scopes}) for {municipality or 'research'}")
+        typer.echo(secret)
 
 
 def main() -> None:

@@ -11,11 +11,12 @@ import functools
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.db import utcnow
 from app.models import InstrumentVersion
-from instrument.loader import current_instrument, load_definitions
+from instrument.errors import InstrumentError
+from instrument.loader import current_instrument, load_definitions, verify_recorded_hashes
 from instrument.schema import Instrument
 
 
@@ -65,3 +66,15 @@ def ensure_instrument_version_recorded(session: Session, instrument: Instrument)
             f"{instrument.content_hash[:12]}...; a published version never changes"
         )
     return recorded
+
+
+def check_recorded_versions(session: Session) -> None:
+    """Refuse to go on when the definition of a version that responses were given to has changed.
+
+    Raises :class:`InstrumentChanged` naming each missing or changed version.
+    """
+    recorded = {row.version: row.content_hash for row in session.exec(select(InstrumentVersion))}
+    try:
+        verify_recorded_hashes(recorded, _definitions())
+    except InstrumentError as exc:
+        raise InstrumentChanged(str(exc)) from None

@@ -8,16 +8,33 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import Session
 
 from app import health
 from app.api import build_api_router
 from app.collection import views as respondent_views
 from app.config import Settings, get_settings
 from app.db import get_engine
-from app.errors import install_error_handlers
+from app.errors import install_error_handlers, logger
+from app.instrument_registry import check_recorded_versions
 from app.logging import install_access_log
+from app.reports import views as report_views
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def refuse_changed_instrument(engine: Engine) -> None:
+    """Stop the start when a published instrument file changed under recorded responses.
+
+    An unreachable or unmigrated database is left to ``/readyz``: the process still starts.
+    """
+    try:
+        with Session(engine) as session:
+            check_recorded_versions(session)
+    except (OperationalError, ProgrammingError):
+        logger.warning("instrument versions not checked: database unreachable or not migrated")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,7 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        refuse_changed_instrument(app.state.engine)
         yield
 
     app = FastAPI(
@@ -41,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(build_api_router())
     app.include_router(respondent_views.router)
+    app.include_router(report_views.router)
     app.state.respondent_outage_page = respondent_views.unavailable_page
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

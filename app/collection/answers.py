@@ -13,6 +13,7 @@ from app.collection import repository
 from app.models import MISSING_ANSWER
 
 NO_TEAM = -1
+NO_PROFESSIONAL = -1  # a response to a form that is not about a named professional
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,9 @@ def load_answer_matrix(
         block = decode([rows[position][3] for position in positions], len(items))
         index = np.asarray(positions)
         values[np.ix_(index, [column_of[item] for item in items])] = block
-    professional_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    professional_ids = np.fromiter(
+        (NO_PROFESSIONAL if row[0] is None else row[0] for row in rows), dtype=np.int64, count=len(rows)
+    )
     team_ids = np.fromiter(
         (NO_TEAM if row[1] is None else row[1] for row in rows), dtype=np.int64, count=len(rows)
     )

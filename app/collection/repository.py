@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -89,3 +92,68 @@ def layouts(session: Session, layout_ids: set[int]) -> dict[int, AnswerLayout]:
         return {}
     found = session.exec(select(AnswerLayout).where(AnswerLayout.id.in_(layout_ids)))  # type: ignore[union-attr]
     return {layout.id: layout for layout in found if layout.id is not None}
+
+
+# -- exports: every response of a wave, streamed -----------------------------------------------------
+
+ExportRow = tuple[int, str, str, str, datetime, str, int | None, str | None]
+"""(layout id, form, language, answers, submitted_at, professional code, team id, team name)."""
+
+
+def _export_filter(statement: Any, *, wave_id: int, form: str | None, municipality_id: int | None) -> Any:
+    statement = statement.where(Response.wave_id == wave_id)
+    if form is not None:
+        statement = statement.where(Response.form == form)
+    if municipality_id is not None:
+        statement = statement.where(Response.municipality_id == municipality_id)
+    return statement
+
+
+def response_layout_ids(
+    session: Session, *, wave_id: int, form: str | None, municipality_id: int | None
+) -> set[int]:
+    """The answer layouts the responses of a wave (and form) were stored in: the export's columns."""
+    statement = _export_filter(
+        select(Response.layout_id).distinct(), wave_id=wave_id, form=form, municipality_id=municipality_id
+    )
+    return set(session.exec(statement).all())
+
+
+def iter_response_rows(
+    session: Session,
+    *,
+    wave_id: int,
+    form: str | None,
+    municipality_id: int | None,
+    batch_size: int = 5000,
+) -> Iterator[Sequence[ExportRow]]:
+    """Every response of a wave (one form, or all for ``None``) in batches of ``batch_size``, by id.
+
+    ``yield_per`` makes PostgreSQL (psycopg) use a server-side cursor and SQLite step its cursor,
+    so only one batch is in memory however large the wave. The professional's pseudonymous
+    ``code`` is read, never the display name; the team is the one at the time of the response.
+    """
+    # SQLAlchemy's select: SQLModel's typed overloads stop at four columns.
+    statement = _export_filter(
+        sa_select(  # type: ignore[call-overload]
+            Response.layout_id,
+            Response.form,
+            Response.language,
+            Response.answers,
+            Response.submitted_at,
+            Professional.code,
+            Response.team_id,
+            Team.name,
+        )
+        .join(Professional, Professional.id == Response.professional_id)
+        .outerjoin(Team, Team.id == Response.team_id)
+        .order_by(Response.id),
+        wave_id=wave_id,
+        form=form,
+        municipality_id=municipality_id,
+    ).execution_options(yield_per=batch_size)
+    result = session.execute(statement)
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()

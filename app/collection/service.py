@@ -6,7 +6,6 @@ the API refuses is refused by the form too, with the same reason code.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,8 +17,9 @@ from sqlmodel import Session
 from app.collection import repository
 from app.db import utcnow
 from app.errors import AppError
+from app.instrument_registry import instrument_for_version
 from app.models import MISSING_ANSWER, Invitation, InvitationKind, Professional, Response, Team, Wave
-from instrument import Form, Instrument, Item, load_definitions
+from instrument import Form, Instrument, Item
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
@@ -79,15 +79,6 @@ class AnswersInvalid(AppError):
         self.answers = dict(answers)
 
 
-@functools.cache
-def instrument_version(version: str) -> Instrument:
-    """A published instrument version (definitions are read once per process)."""
-    definitions = load_definitions()
-    if version not in definitions:
-        raise LookupError(f"instrument version {version} is not in instrument/definitions")
-    return definitions[version]
-
-
 @dataclass(frozen=True)
 class Questionnaire:
     """An open respondent link with everything needed to show and store its form."""
@@ -104,6 +95,14 @@ class Questionnaire:
     @property
     def item_ids(self) -> tuple[str, ...]:
         return tuple(item.id for item in self.items)
+
+    @property
+    def about_professional(self) -> bool:
+        """Whether the form rates the invitation's professional (``{naam}`` in its items).
+
+        When it does not, that professional is the respondent, and the response is not linked.
+        """
+        return any(item.names_professional for item in self.items)
 
 
 def link_problem(invitation: Invitation, wave: Wave, now: datetime) -> LinkProblem | None:
@@ -137,7 +136,7 @@ def open_questionnaire(
     problem = link_problem(invitation, wave, now or utcnow())
     if problem is not None:
         raise LinkUnavailable(problem)
-    instrument = instrument_version(wave.instrument_version)
+    instrument = instrument_for_version(wave.instrument_version)
     form = instrument.form(invitation.form)
     modules = tuple(module for module in wave.module_ids if module in form.modules)
     return Questionnaire(
@@ -224,7 +223,7 @@ def store_response(
     response = Response(
         municipality_id=invitation.municipality_id,
         wave_id=invitation.wave_id,
-        professional_id=invitation.professional_id,
+        professional_id=invitation.professional_id if questionnaire.about_professional else None,
         team_id=questionnaire.professional.team_id,
         form=questionnaire.form.id,
         layout_id=layout.id,  # type: ignore[arg-type]

@@ -10,22 +10,19 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from app.collection import service
 from app.collection.service import AnswersInvalid, LinkUnavailable, Questionnaire
 from app.db import SessionDep
 from app.errors import DATABASE_RETRY_AFTER_SECONDS
+from app.templates import TEMPLATES_DIR, templates
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
 DONT_KNOW = "x"
 MAX_FORM_FIELDS = 250
 PAGE_CACHE_SIZE = 2048

@@ -67,6 +67,10 @@ class AnswerLayout(SQLModel, table=True):
 class Response(SQLModel, table=True):
     """One submitted form, linked to the professional it is about and never to who gave it.
 
+    ``professional_id`` is null for a form that is not about a named professional (the
+    ``professional`` form, where professionals rate their own organisation and network): there
+    the professional of the invitation is the respondent, and a link would identify them.
+
     ``team_id`` is the professional's team at the time of the response, so a later move to
     another team does not rewrite earlier team reports.
     """
@@ -77,7 +81,9 @@ class Response(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     municipality_id: int = Field(foreign_key="municipality.id", index=True, ondelete="CASCADE")
     wave_id: int = Field(foreign_key="wave.id", ondelete="CASCADE")
-    professional_id: int = Field(foreign_key="professional.id", index=True, ondelete="CASCADE")
+    professional_id: int | None = Field(
+        default=None, foreign_key="professional.id", index=True, ondelete="CASCADE"
+    )
     team_id: int | None = Field(default=None, foreign_key="team.id", ondelete="SET NULL")
     form: str = Field(max_length=32)
     layout_id: int = Field(foreign_key="answer_layout.id")

@@ -147,7 +147,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('municipality_id', sa.Integer(), nullable=False),
     sa.Column('wave_id', sa.Integer(), nullable=False),
-    sa.Column('professional_id', sa.Integer(), nullable=False),
+    sa.Column('professional_id', sa.Integer(), nullable=True),
     sa.Column('team_id', sa.Integer(), nullable=True),
     sa.Column('form', sa.String(length=32), nullable=False),
     sa.Column('layout_id', sa.Integer(), nullable=False),

@@ -45,7 +45,7 @@ def test_form_shows_who_it_is_about_and_every_question(client, setting):
     html = response.text
     assert '<html lang="nl">' in html
     assert "Over Sam, jongerenwerker" in html
-    assert "We vragen niet naar je naam" in html
+    assert "Je vult dit anoniem in" in html
     ids = item_ids(html)
     assert len(ids) >= 12
     assert html.count("<fieldset") == len(ids)
@@ -251,3 +251,12 @@ def test_no_respondent_identifying_column_exists(database):
     assert not [column for column in columns if forbidden.search(column.split(".")[1])]
     response_columns = {column.split(".")[1] for column in columns if column.startswith("response.")}
     assert "invitation_id" not in response_columns  # a personal link must not lead to its answers
+
+
+def test_a_self_report_is_not_linked_to_the_professional_who_gave_it(client, session, setting):
+    _, team, professional, wave, _ = setting
+    own = make_invitation(session, wave, professional, form="professional", kind="personal")
+    response, _ = submit_all(client, own.token)
+    assert response.status_code == 303
+    row = session.exec(select(Response)).one()
+    assert row.professional_id is None and row.team_id == team.id and row.form == "professional"
