@@ -1,0 +1,1 @@
+"""Exports: the pseudonymous responses as CSV or SPSS .sav, and the codebook."""

@@ -1,0 +1,125 @@
+"""``GET /api/v1/exports/responses`` (CSV, SPSS) and ``/exports/codebook``; scope ``responses:read``.
+
+The response export is every pseudonymous row of a wave, not an aggregate: no suppression, its own
+scope, and every download goes through ``record_export`` (the audit hook).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
+
+from app.auth import Principal, Scope, require_scope
+from app.db import SessionDep
+from app.exports import service
+from app.exports.schemas import (
+    MAX_FORM_LENGTH,
+    MAX_ROW_ID,
+    MAX_VERSION_LENGTH,
+    CodebookFormat,
+    ResponsesFormat,
+)
+
+router = APIRouter(prefix="/exports", tags=["exports"])
+ReadPrincipal = Annotated[Principal, Depends(require_scope(Scope.responses_read))]
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+SAV_MEDIA_TYPE = "application/x-spss-sav"
+# Pseudonymous rows: never kept by a shared cache.
+NO_STORE = {"Cache-Control": "no-store"}
+
+_problem: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {**_problem, "description": "No, or an unknown, API key"},
+    403: {**_problem, "description": "The key lacks the scope `responses:read`"},
+    404: {**_problem, "description": "No such wave (or instrument version) for this key"},
+    422: {**_problem, "description": "Invalid query; `errors` names the parameter"},
+}
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+@router.get(
+    "/responses",
+    response_class=Response,
+    responses={
+        **_ERRORS,
+        200: {
+            "description": "One row per response; CSV streams, .sav is SPSS with Dutch labels",
+            "content": {CSV_MEDIA_TYPE: {}, SAV_MEDIA_TYPE: {}},
+        },
+        413: {**_problem, "description": "Too many rows for one .sav; export one form or as CSV"},
+    },
+)
+def export_responses(
+    session: SessionDep,
+    principal: ReadPrincipal,
+    wave_id: Annotated[int, Query(ge=1, le=MAX_ROW_ID)],
+    format: Annotated[ResponsesFormat, Query()] = ResponsesFormat.csv,
+    form: Annotated[str | None, Query(max_length=MAX_FORM_LENGTH)] = None,
+    bom: Annotated[bool, Query(description="Start the CSV with a UTF-8 byte order mark (Excel)")] = False,
+) -> Response:
+    """Every response of a wave (one form, or all), with item answers and subscale scores."""
+    export = service.plan_response_export(session, principal, wave_id=wave_id, form=form)
+    service.record_export(
+        session, principal, kind="responses", wave_id=wave_id, form=form, file_format=format.value
+    )
+    if format is ResponsesFormat.csv:
+        return StreamingResponse(
+            service.iter_csv(session, export, bom=bom),
+            media_type=CSV_MEDIA_TYPE,
+            headers=_attachment(export.filename("csv")),
+        )
+    descriptor, name = tempfile.mkstemp(prefix="verbonden-export-", suffix=".sav")
+    os.close(descriptor)
+    path = Path(name)
+    try:
+        service.write_sav(session, export, path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=SAV_MEDIA_TYPE,
+        headers=_attachment(export.filename("sav")),
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
+
+
+@router.get(
+    "/codebook",
+    response_class=Response,
+    responses={
+        **_ERRORS,
+        200: {
+            "description": "One entry per item variable: form, subscale, module, labels, value labels",
+            "content": {"application/json": {}, CSV_MEDIA_TYPE: {}},
+        },
+    },
+)
+def export_codebook(
+    principal: ReadPrincipal,
+    format: Annotated[CodebookFormat, Query()] = CodebookFormat.json,
+    form: Annotated[str | None, Query(max_length=MAX_FORM_LENGTH)] = None,
+    version: Annotated[str | None, Query(max_length=MAX_VERSION_LENGTH)] = None,
+) -> Response:
+    """The codebook of the published instrument (or ``version``): every form, or one."""
+    instrument = service.codebook_instrument(version)
+    entries = service.codebook_entries(instrument, form)
+    if format is CodebookFormat.json:
+        return JSONResponse(service.codebook_document(instrument, entries))
+    suffix = f"-{form}" if form else ""
+    filename = f"verbonden-codebook-{instrument.version}{suffix}.csv"
+    return Response(
+        service.codebook_csv(entries),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,22 @@
+"""Query parameters of the export routes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ResponsesFormat(StrEnum):
+    """The file a response export is written as."""
+
+    csv = "csv"
+    sav = "sav"
+
+
+class CodebookFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+MAX_ROW_ID = 2**31 - 1
+MAX_FORM_LENGTH = 32
+MAX_VERSION_LENGTH = 20
