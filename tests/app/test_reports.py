@@ -289,7 +289,7 @@ def test_everyone_giving_the_same_answers_gives_nulls_not_an_error(client, sessi
 
 def test_unknown_form_is_422(client, session, seeded):
     headers = report_key(session, seeded)
-    for route in (RELIABILITY, SCORES):
+    for route in (RELIABILITY, SCORES, f"/reports/{seeded.wave.id}"):
         response = client.get(route, params={"wave_id": seeded.wave.id, "form": "oma"}, headers=headers)
         assert response.status_code == 422
         assert "oma" in response.json()["detail"]
@@ -306,6 +306,7 @@ def report_routes(seeded: Seeded) -> list[tuple[str, dict[str, object], str]]:
         (RELIABILITY, {"wave_id": wave_id, "form": "jongere"}, "reports:aggregate"),
         (SCORES, {"wave_id": wave_id, "form": "jongere", "level": "team"}, "reports:aggregate"),
         (SCORES, {"wave_id": wave_id, "form": "jongere", "level": "professional"}, "reports:professional"),
+        (f"/reports/{wave_id}", {"form": "jongere"}, "reports:aggregate"),
     ]
 
 
@@ -315,9 +316,8 @@ def test_every_report_route_needs_a_key_with_its_scope(client, session, seeded):
         assert client.get(path, params=params).status_code == 401, path
         assert client.get(path, params=params, headers=manage).status_code == 403, path
         other_scope = "reports:aggregate" if scope == "reports:professional" else "reports:professional"
-        if not path.startswith("/reports/"):
-            wrong = report_key(session, seeded, other_scope)
-            assert client.get(path, params=params, headers=wrong).status_code == 403, path
+        wrong = report_key(session, seeded, other_scope)
+        assert client.get(path, params=params, headers=wrong).status_code == 403, path
         right = report_key(session, seeded, scope)
         assert client.get(path, params=params, headers=right).status_code == 200, path
 
@@ -328,7 +328,8 @@ def test_another_municipality_gets_404_and_a_research_key_reads_all(client, sess
     for path, params, _ in report_routes(seeded):
         response = client.get(path, params=params, headers=outsider)
         assert response.status_code == 404, path
-        assert client.get(path, params={**params, "wave_id": 999_999}, headers=research).status_code == 404
+        missing = (path.replace(str(seeded.wave.id), "999999"), {**params, "wave_id": 999_999})
+        assert client.get(missing[0], params=missing[1], headers=research).status_code == 404
         assert client.get(path, params=params, headers=research).status_code == 200, path
     body = client.get(RELIABILITY, params=report_routes(seeded)[0][1], headers=research).json()
     assert body["n_responses"] == 33
