@@ -181,6 +181,52 @@ def apikey_create(
         typer.echo(secret)
 
 
+@cli.command()
+def report(
+    wave: Annotated[int, typer.Option("--wave", help="Wave id")],
+    form: Annotated[str, typer.Option(help="Form: jongere, ouder or professional")] = "jongere",
+    output_format: Annotated[str, typer.Option("--format", help="html or json")] = "html",
+    lang: Annotated[str, typer.Option(help="Language of the HTML page: nl or en")] = "nl",
+) -> None:
+    """Print a wave's report (reliability, team and professional scores) from the database, to stdout.
+
+    Reads every municipality's responses of the wave; disclosure control applies as on the API.
+    """
+    import json
+
+    from app.errors import AppError
+    from app.reports import repository as report_repository
+    from app.reports import service as report_service
+    from app.reports.views import render_report
+
+    settings = settings_or_exit()
+    if output_format not in ("html", "json") or lang not in ("nl", "en"):
+        raise fail("--format is html or json; --lang is nl or en")
+    try:
+        with Session(get_engine()) as session:
+            found = report_repository.wave(session, wave)
+            if found is None:
+                raise fail(f"no wave with id {wave}")
+            selection = report_service.select_answers(
+                session, wave=found, form=form, municipality_id=None, min_group_size=settings.min_group_size
+            )
+            if output_format == "html":
+                typer.echo(render_report(session, selection, professionals=True, lang=lang))  # type: ignore[arg-type]
+                return
+            reports = {
+                "reliability": report_service.reliability_report(selection).model_dump(mode="json"),
+                "scores": {
+                    level: report_service.scores_report(session, selection, level).model_dump(mode="json")
+                    for level in ("team", "professional")
+                },
+            }
+            typer.echo(json.dumps(reports, ensure_ascii=False, indent=1))
+    except OperationalError as exc:
+        raise fail(unreachable(exc)) from None
+    except AppError as exc:
+        raise fail(exc.detail) from None
+
+
 def main() -> None:
     try:
         cli()
