@@ -1,7 +1,485 @@
-"""JSON routes for partners, teams, professionals, waves and invitations (scope ``manage``)."""
+"""JSON routes for partners, teams, professionals, waves and invitations (scope ``manage``).
+
+Routes are thin: they read the request, call the service and shape the answer. Another municipality's
+object, and an id given in a body that belongs to another municipality, both answer 404.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
+
+from app.auth import ManagePrincipal
+from app.db import SessionDep
+from app.organisation import qr, service
+from app.organisation.schemas import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    MAX_ROW_ID,
+    InvitationCreate,
+    InvitationPublic,
+    InvitationUpdate,
+    Page,
+    PartnerCreate,
+    PartnerPublic,
+    PartnerUpdate,
+    ProfessionalCreate,
+    ProfessionalPublic,
+    ProfessionalUpdate,
+    TeamCreate,
+    TeamPublic,
+    TeamUpdate,
+    WaveCreate,
+    WavePublic,
+    WaveUpdate,
+)
+from app.templates import templates
 
 router = APIRouter()
+
+MAX_OFFSET = 1_000_000_000
+# Tokens are capabilities: answers that carry one must not sit in shared caches.
+NO_STORE = {"Cache-Control": "no-store"}
+
+_problem: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_OBJECT_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {**_problem, "description": "No, or an unknown, API key"},
+    403: {**_problem, "description": "The key lacks the scope `manage`, or is a research key writing"},
+    404: {**_problem, "description": "No such object in the key's municipality"},
+}
+_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_OBJECT_ERRORS,
+    422: {**_problem, "description": "Invalid input; `errors` names the fields"},
+}
+
+
+@dataclass(frozen=True)
+class Paging:
+    limit: int
+    offset: int
+
+
+def paging(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> Paging:
+    return Paging(limit=limit, offset=offset)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+def base_url(request: Request) -> str:
+    return str(request.app.state.settings.base_url)
+
+
+BaseUrl = Annotated[str, Depends(base_url)]
+
+PartnerId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+TeamId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+ProfessionalId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+WaveId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+InvitationId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+FilterId = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
+
+
+# -- partners -------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/partners",
+    status_code=status.HTTP_201_CREATED,
+    tags=["partners"],
+    responses=_WRITE_ERRORS,
+)
+def create_partner(
+    session: SessionDep, principal: ManagePrincipal, partner_in: PartnerCreate
+) -> PartnerPublic:
+    partner = service.create_partner(session=session, principal=principal, partner_in=partner_in)
+    return PartnerPublic.model_validate(partner)
+
+
+@router.get("/partners", tags=["partners"], responses=_OBJECT_ERRORS)
+def list_partners(session: SessionDep, principal: ManagePrincipal, page: PagingDep) -> Page[PartnerPublic]:
+    rows, total = service.list_partners(
+        session=session, principal=principal, limit=page.limit, offset=page.offset
+    )
+    return Page(
+        items=[PartnerPublic.model_validate(row) for row in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/partners/{partner_id}", tags=["partners"], responses=_OBJECT_ERRORS)
+def get_partner(session: SessionDep, principal: ManagePrincipal, partner_id: PartnerId) -> PartnerPublic:
+    return PartnerPublic.model_validate(
+        service.get_partner(session=session, principal=principal, partner_id=partner_id)
+    )
+
+
+@router.patch("/partners/{partner_id}", tags=["partners"], responses=_WRITE_ERRORS)
+def update_partner(
+    session: SessionDep, principal: ManagePrincipal, partner_id: PartnerId, partner_in: PartnerUpdate
+) -> PartnerPublic:
+    partner = service.update_partner(
+        session=session, principal=principal, partner_id=partner_id, partner_in=partner_in
+    )
+    return PartnerPublic.model_validate(partner)
+
+
+@router.delete(
+    "/partners/{partner_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["partners"],
+    responses=_OBJECT_ERRORS,
+)
+def delete_partner(session: SessionDep, principal: ManagePrincipal, partner_id: PartnerId) -> None:
+    """The partner's professionals stay, without a partner."""
+    service.delete_partner(session=session, principal=principal, partner_id=partner_id)
+
+
+# -- teams ----------------------------------------------------------------------------------------------
+
+
+@router.post("/teams", status_code=status.HTTP_201_CREATED, tags=["teams"], responses=_WRITE_ERRORS)
+def create_team(session: SessionDep, principal: ManagePrincipal, team_in: TeamCreate) -> TeamPublic:
+    return TeamPublic.model_validate(
+        service.create_team(session=session, principal=principal, team_in=team_in)
+    )
+
+
+@router.get("/teams", tags=["teams"], responses=_OBJECT_ERRORS)
+def list_teams(session: SessionDep, principal: ManagePrincipal, page: PagingDep) -> Page[TeamPublic]:
+    rows, total = service.list_teams(
+        session=session, principal=principal, limit=page.limit, offset=page.offset
+    )
+    return Page(
+        items=[TeamPublic.model_validate(row) for row in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/teams/{team_id}", tags=["teams"], responses=_OBJECT_ERRORS)
+def get_team(session: SessionDep, principal: ManagePrincipal, team_id: TeamId) -> TeamPublic:
+    return TeamPublic.model_validate(service.get_team(session=session, principal=principal, team_id=team_id))
+
+
+@router.patch("/teams/{team_id}", tags=["teams"], responses=_WRITE_ERRORS)
+def update_team(
+    session: SessionDep, principal: ManagePrincipal, team_id: TeamId, team_in: TeamUpdate
+) -> TeamPublic:
+    team = service.update_team(session=session, principal=principal, team_id=team_id, team_in=team_in)
+    return TeamPublic.model_validate(team)
+
+
+@router.delete(
+    "/teams/{team_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["teams"],
+    responses={**_OBJECT_ERRORS, 409: {**_problem, "description": "The team still has professionals"}},
+)
+def delete_team(session: SessionDep, principal: ManagePrincipal, team_id: TeamId) -> None:
+    service.delete_team(session=session, principal=principal, team_id=team_id)
+
+
+# -- professionals --------------------------------------------------------------------------------------
+
+
+_CODE_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {**_problem, "description": "The code is already used in this municipality"}
+}
+
+
+@router.post(
+    "/professionals",
+    status_code=status.HTTP_201_CREATED,
+    tags=["professionals"],
+    responses={**_WRITE_ERRORS, **_CODE_CONFLICT},
+)
+def create_professional(
+    session: SessionDep, principal: ManagePrincipal, professional_in: ProfessionalCreate
+) -> ProfessionalPublic:
+    """A `team_id` or `partner_id` of another municipality answers 404, as for a missing one."""
+    professional = service.create_professional(
+        session=session, principal=principal, professional_in=professional_in
+    )
+    return ProfessionalPublic.model_validate(professional)
+
+
+@router.get("/professionals", tags=["professionals"], responses=_OBJECT_ERRORS)
+def list_professionals(
+    session: SessionDep,
+    principal: ManagePrincipal,
+    page: PagingDep,
+    team_id: FilterId = None,
+    partner_id: FilterId = None,
+) -> Page[ProfessionalPublic]:
+    rows, total = service.list_professionals(
+        session=session,
+        principal=principal,
+        limit=page.limit,
+        offset=page.offset,
+        team_id=team_id,
+        partner_id=partner_id,
+    )
+    return Page(
+        items=[ProfessionalPublic.model_validate(row) for row in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/professionals/{professional_id}", tags=["professionals"], responses=_OBJECT_ERRORS)
+def get_professional(
+    session: SessionDep, principal: ManagePrincipal, professional_id: ProfessionalId
+) -> ProfessionalPublic:
+    return ProfessionalPublic.model_validate(
+        service.get_professional(session=session, principal=principal, professional_id=professional_id)
+    )
+
+
+@router.patch(
+    "/professionals/{professional_id}", tags=["professionals"], responses={**_WRITE_ERRORS, **_CODE_CONFLICT}
+)
+def update_professional(
+    session: SessionDep,
+    principal: ManagePrincipal,
+    professional_id: ProfessionalId,
+    professional_in: ProfessionalUpdate,
+) -> ProfessionalPublic:
+    professional = service.update_professional(
+        session=session, principal=principal, professional_id=professional_id, professional_in=professional_in
+    )
+    return ProfessionalPublic.model_validate(professional)
+
+
+@router.delete(
+    "/professionals/{professional_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["professionals"],
+    responses=_OBJECT_ERRORS,
+)
+def delete_professional(
+    session: SessionDep, principal: ManagePrincipal, professional_id: ProfessionalId
+) -> None:
+    """Also deletes the professional's invitations and the responses about them."""
+    service.delete_professional(session=session, principal=principal, professional_id=professional_id)
+
+
+@router.get(
+    "/professionals/{professional_id}/invitations.html",
+    tags=["professionals"],
+    response_class=HTMLResponse,
+    responses=_OBJECT_ERRORS,
+)
+def print_invitations(
+    request: Request,
+    session: SessionDep,
+    principal: ManagePrincipal,
+    professional_id: ProfessionalId,
+    base: BaseUrl,
+) -> HTMLResponse:
+    """A printable A4 page with the QR codes of the professional's usable invitations."""
+    professional, printable = service.printable_invitations(
+        session=session, principal=principal, professional_id=professional_id, base_url=base
+    )
+    entries = [
+        {
+            "invitation": entry.invitation,
+            "wave": entry.wave,
+            "url": entry.url,
+            "qr": qr.qr_svg_inline(entry.url),
+        }
+        for entry in printable
+    ]
+    return templates.TemplateResponse(
+        request,
+        "print/invitations.html",
+        {"professional": professional, "entries": entries},
+        headers=NO_STORE,
+    )
+
+
+# -- waves ----------------------------------------------------------------------------------------------
+
+
+@router.post("/waves", status_code=status.HTTP_201_CREATED, tags=["waves"], responses=_WRITE_ERRORS)
+def create_wave(session: SessionDep, principal: ManagePrincipal, wave_in: WaveCreate) -> WavePublic:
+    """The wave uses the instrument version published now; `modules` must exist in it (else 422)."""
+    return service.present_wave(service.create_wave(session=session, principal=principal, wave_in=wave_in))
+
+
+@router.get("/waves", tags=["waves"], responses=_OBJECT_ERRORS)
+def list_waves(session: SessionDep, principal: ManagePrincipal, page: PagingDep) -> Page[WavePublic]:
+    rows, total = service.list_waves(
+        session=session, principal=principal, limit=page.limit, offset=page.offset
+    )
+    return Page(
+        items=[service.present_wave(row) for row in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/waves/{wave_id}", tags=["waves"], responses=_OBJECT_ERRORS)
+def get_wave(session: SessionDep, principal: ManagePrincipal, wave_id: WaveId) -> WavePublic:
+    return service.present_wave(service.get_wave(session=session, principal=principal, wave_id=wave_id))
+
+
+@router.patch(
+    "/waves/{wave_id}",
+    tags=["waves"],
+    responses={
+        **_WRITE_ERRORS,
+        409: {**_problem, "description": "Modules cannot change once responses exist"},
+    },
+)
+def update_wave(
+    session: SessionDep, principal: ManagePrincipal, wave_id: WaveId, wave_in: WaveUpdate
+) -> WavePublic:
+    return service.present_wave(
+        service.update_wave(session=session, principal=principal, wave_id=wave_id, wave_in=wave_in)
+    )
+
+
+@router.delete(
+    "/waves/{wave_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["waves"],
+    responses={**_OBJECT_ERRORS, 409: {**_problem, "description": "The wave has responses"}},
+)
+def delete_wave(session: SessionDep, principal: ManagePrincipal, wave_id: WaveId) -> None:
+    service.delete_wave(session=session, principal=principal, wave_id=wave_id)
+
+
+# -- invitations ----------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/invitations", status_code=status.HTTP_201_CREATED, tags=["invitations"], responses=_WRITE_ERRORS
+)
+def create_invitation(
+    response: Response,
+    session: SessionDep,
+    principal: ManagePrincipal,
+    invitation_in: InvitationCreate,
+    base: BaseUrl,
+) -> InvitationPublic:
+    """Returns the `token` and the respondent `url`. A `wave_id` or `professional_id` of another
+    municipality answers 404, as for a missing one."""
+    response.headers.update(NO_STORE)
+    invitation = service.create_invitation(session=session, principal=principal, invitation_in=invitation_in)
+    return service.present_invitation(invitation, base_url=base)
+
+
+@router.get("/invitations", tags=["invitations"], responses=_OBJECT_ERRORS)
+def list_invitations(
+    response: Response,
+    session: SessionDep,
+    principal: ManagePrincipal,
+    page: PagingDep,
+    base: BaseUrl,
+    wave_id: FilterId = None,
+    professional_id: FilterId = None,
+) -> Page[InvitationPublic]:
+    response.headers.update(NO_STORE)
+    rows, total = service.list_invitations(
+        session=session,
+        principal=principal,
+        limit=page.limit,
+        offset=page.offset,
+        wave_id=wave_id,
+        professional_id=professional_id,
+    )
+    return Page(
+        items=[service.present_invitation(row, base_url=base) for row in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/invitations/{invitation_id}", tags=["invitations"], responses=_OBJECT_ERRORS)
+def get_invitation(
+    response: Response,
+    session: SessionDep,
+    principal: ManagePrincipal,
+    invitation_id: InvitationId,
+    base: BaseUrl,
+) -> InvitationPublic:
+    response.headers.update(NO_STORE)
+    invitation = service.get_invitation(session=session, principal=principal, invitation_id=invitation_id)
+    return service.present_invitation(invitation, base_url=base)
+
+
+@router.patch("/invitations/{invitation_id}", tags=["invitations"], responses=_WRITE_ERRORS)
+def update_invitation(
+    response: Response,
+    session: SessionDep,
+    principal: ManagePrincipal,
+    invitation_id: InvitationId,
+    invitation_in: InvitationUpdate,
+    base: BaseUrl,
+) -> InvitationPublic:
+    """Change `expires_at`, or set `revoked: true`; a revocation cannot be undone (422)."""
+    response.headers.update(NO_STORE)
+    invitation = service.update_invitation(
+        session=session, principal=principal, invitation_id=invitation_id, invitation_in=invitation_in
+    )
+    return service.present_invitation(invitation, base_url=base)
+
+
+@router.post("/invitations/{invitation_id}/revoke", tags=["invitations"], responses=_OBJECT_ERRORS)
+def revoke_invitation(
+    response: Response,
+    session: SessionDep,
+    principal: ManagePrincipal,
+    invitation_id: InvitationId,
+    base: BaseUrl,
+) -> InvitationPublic:
+    """Revoke at once; repeating it changes nothing."""
+    response.headers.update(NO_STORE)
+    invitation = service.revoke_invitation(session=session, principal=principal, invitation_id=invitation_id)
+    return service.present_invitation(invitation, base_url=base)
+
+
+@router.delete(
+    "/invitations/{invitation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["invitations"],
+    responses=_OBJECT_ERRORS,
+)
+def delete_invitation(session: SessionDep, principal: ManagePrincipal, invitation_id: InvitationId) -> None:
+    service.delete_invitation(session=session, principal=principal, invitation_id=invitation_id)
+
+
+def _qr_route(media_type: str) -> dict[str, Any]:
+    return {
+        "tags": ["invitations"],
+        "response_class": Response,
+        "responses": {**_OBJECT_ERRORS, 200: {"content": {media_type: {}}, "description": "The QR code"}},
+    }
+
+
+@router.get("/invitations/{invitation_id}/qr.svg", **_qr_route("image/svg+xml"))
+def invitation_qr_svg(
+    session: SessionDep, principal: ManagePrincipal, invitation_id: InvitationId, base: BaseUrl
+) -> Response:
+    invitation = service.get_invitation(session=session, principal=principal, invitation_id=invitation_id)
+    url = service.invitation_url(base, invitation.token)
+    return Response(qr.qr_svg(url), media_type="image/svg+xml", headers=NO_STORE)
+
+
+@router.get("/invitations/{invitation_id}/qr.png", **_qr_route("image/png"))
+def invitation_qr_png(
+    session: SessionDep, principal: ManagePrincipal, invitation_id: InvitationId, base: BaseUrl
+) -> Response:
+    invitation = service.get_invitation(session=session, principal=principal, invitation_id=invitation_id)
+    url = service.invitation_url(base, invitation.token)
+    return Response(qr.qr_png(url), media_type="image/png", headers=NO_STORE)

@@ -1,0 +1,139 @@
+"""Every query of the organisation domain, each scoped to the caller's municipality via app.tenancy."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import delete as sql_delete
+from sqlmodel import Session, SQLModel, col, select
+
+from app.auth import Principal
+from app.models import Invitation, Partner, Professional, Response, Team, Wave
+from app.tenancy import Owned, get_owned, scoped
+
+OwnedRowT = TypeVar("OwnedRowT", bound=SQLModel)
+
+
+def page_of(
+    session: Session,
+    model: type[OwnedRowT],
+    principal: Principal,
+    *,
+    limit: int,
+    offset: int,
+    filters: list[ColumnElement[bool]] | None = None,
+) -> tuple[list[OwnedRowT], int]:
+    """Rows of ``model`` the caller may see, oldest first, and how many there are in all."""
+    municipality_column: Any = model.municipality_id  # type: ignore[attr-defined]
+    id_column: Any = model.id  # type: ignore[attr-defined]
+    conditions = filters or []
+    rows_query = scoped(select(model), municipality_column, principal).where(*conditions)
+    count_query = scoped(select(func.count()).select_from(model), municipality_column, principal).where(
+        *conditions
+    )
+    rows = session.exec(rows_query.order_by(id_column).limit(limit).offset(offset)).all()
+    total = session.exec(count_query).one()
+    return list(rows), int(total)
+
+
+def get_partner(session: Session, principal: Principal, partner_id: int) -> Partner:
+    return get_owned(session, Partner, partner_id, principal, label="partner")
+
+
+def get_team(session: Session, principal: Principal, team_id: int) -> Team:
+    return get_owned(session, Team, team_id, principal, label="team")
+
+
+def get_professional(session: Session, principal: Principal, professional_id: int) -> Professional:
+    return get_owned(session, Professional, professional_id, principal, label="professional")
+
+
+def get_wave(session: Session, principal: Principal, wave_id: int) -> Wave:
+    return get_owned(session, Wave, wave_id, principal, label="wave")
+
+
+def get_invitation(session: Session, principal: Principal, invitation_id: int) -> Invitation:
+    return get_owned(session, Invitation, invitation_id, principal, label="invitation")
+
+
+def add(session: Session, row: Owned) -> None:
+    """Insert or update ``row`` and flush, so its id is known and constraint errors surface here."""
+    session.add(row)
+    session.flush()
+
+
+def delete(session: Session, row: Owned) -> None:
+    session.delete(row)
+    session.flush()
+
+
+# The database cascades these too (ondelete); doing it here keeps the session's loaded objects in step.
+
+
+def detach_professionals_from_partner(session: Session, partner: Partner) -> None:
+    session.exec(
+        update(Professional)
+        .where(col(Professional.municipality_id) == partner.municipality_id)
+        .where(col(Professional.partner_id) == partner.id)
+        .values(partner_id=None)
+    )
+
+
+def delete_what_belongs_to_professional(session: Session, professional: Professional) -> None:
+    """The professional's invitations and the responses about them."""
+    for model in (Invitation, Response):
+        session.exec(
+            sql_delete(model)
+            .where(col(model.municipality_id) == professional.municipality_id)
+            .where(col(model.professional_id) == professional.id)
+        )
+
+
+def delete_invitations_of_wave(session: Session, wave: Wave) -> None:
+    session.exec(
+        sql_delete(Invitation)
+        .where(col(Invitation.municipality_id) == wave.municipality_id)
+        .where(col(Invitation.wave_id) == wave.id)
+    )
+
+
+def code_taken(session: Session, municipality_id: int, code: str, *, except_id: int | None = None) -> bool:
+    """Whether another professional of the municipality already has ``code``."""
+    query = select(Professional.id).where(
+        Professional.municipality_id == municipality_id, Professional.code == code
+    )
+    if except_id is not None:
+        query = query.where(Professional.id != except_id)
+    return session.exec(query).first() is not None
+
+
+def team_has_professionals(session: Session, team: Team) -> bool:
+    query = select(Professional.id).where(
+        Professional.municipality_id == team.municipality_id, Professional.team_id == team.id
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
+def wave_has_responses(session: Session, wave: Wave) -> bool:
+    query = select(Response.id).where(
+        Response.municipality_id == wave.municipality_id, Response.wave_id == wave.id
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
+def invitations_of_professional(
+    session: Session, principal: Principal, professional: Professional
+) -> list[Invitation]:
+    """Every invitation for ``professional``, with its wave, oldest first."""
+    query = scoped(select(Invitation), Invitation.municipality_id, principal).where(
+        Invitation.professional_id == professional.id
+    )
+    return list(session.exec(query.order_by(col(Invitation.id))).all())
+
+
+def waves_by_id(session: Session, principal: Principal, wave_ids: set[int]) -> dict[int, Wave]:
+    if not wave_ids:
+        return {}
+    query = scoped(select(Wave), Wave.municipality_id, principal).where(col(Wave.id).in_(wave_ids))
+    return {wave.id: wave for wave in session.exec(query).all() if wave.id is not None}

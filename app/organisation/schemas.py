@@ -1,0 +1,212 @@
+"""Request and response shapes of the management API: XCreate / XUpdate in, XPublic out.
+
+Inputs forbid unknown fields, so a misspelt field is a 422 rather than silently ignored. Every text
+has a maximum length, and every timestamp must carry a timezone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from app.models import InvitationKind, PartnerKind
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ProfessionalCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+]
+ModuleId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+# Stored and answered in UTC, so a created object reads back exactly as it was returned.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda moment: moment.astimezone(UTC))]
+FormId = Literal["jongere", "ouder", "professional"]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a list: ``total`` counts every match, ``items`` holds at most ``limit`` of them."""
+
+    items: list[ItemT]
+    total: int
+    limit: int
+    offset: int
+
+
+# -- partners -------------------------------------------------------------------------------------------
+
+
+class PartnerCreate(_Input):
+    name: Name
+    kind: PartnerKind = PartnerKind.other
+
+
+class PartnerUpdate(_Input):
+    name: Name | None = None
+    kind: PartnerKind | None = None
+
+
+class PartnerPublic(_Output):
+    id: int
+    municipality_id: int
+    name: str
+    kind: str
+    created_at: datetime
+
+
+# -- teams ----------------------------------------------------------------------------------------------
+
+
+class TeamCreate(_Input):
+    name: Name
+
+
+class TeamUpdate(_Input):
+    name: Name | None = None
+
+
+class TeamPublic(_Output):
+    id: int
+    municipality_id: int
+    name: str
+    created_at: datetime
+
+
+# -- professionals --------------------------------------------------------------------------------------
+
+
+class ProfessionalCreate(_Input):
+    display_name: ShortName = Field(description="What respondents see on the form, e.g. 'Sam'.")
+    role: ShortName = Field(description="e.g. 'jongerenwerker', shown beside the name.")
+    team_id: RowId
+    partner_id: RowId | None = None
+    code: ProfessionalCode | None = Field(
+        default=None, description="Pseudonym used in exports; generated when absent. Unique per municipality."
+    )
+
+
+class ProfessionalUpdate(_Input):
+    display_name: ShortName | None = None
+    role: ShortName | None = None
+    team_id: RowId | None = None
+    partner_id: RowId | None = None
+    code: ProfessionalCode | None = None
+
+
+class ProfessionalPublic(_Output):
+    id: int
+    municipality_id: int
+    code: str
+    display_name: str
+    role: str
+    team_id: int
+    partner_id: int | None
+    created_at: datetime
+
+
+# -- waves ----------------------------------------------------------------------------------------------
+
+
+def _closes_after_opens(opens_at: datetime | None, closes_at: datetime | None) -> None:
+    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
+        raise ValueError("closes_at must be after opens_at")
+
+
+class WaveCreate(_Input):
+    name: Name
+    opens_at: UtcDatetime
+    closes_at: UtcDatetime | None = None
+    modules: list[ModuleId] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _period(self) -> WaveCreate:
+        _closes_after_opens(self.opens_at, self.closes_at)
+        return self
+
+
+class WaveUpdate(_Input):
+    name: Name | None = None
+    opens_at: UtcDatetime | None = None
+    closes_at: UtcDatetime | None = None
+    modules: list[ModuleId] | None = Field(default=None, max_length=20)
+
+    @model_validator(mode="after")
+    def _period(self) -> WaveUpdate:
+        _closes_after_opens(self.opens_at, self.closes_at)
+        return self
+
+
+class WavePublic(_Output):
+    id: int
+    municipality_id: int
+    name: str
+    instrument_version: str
+    opens_at: datetime
+    closes_at: datetime | None
+    modules: list[str]
+    created_at: datetime
+
+
+# -- invitations ----------------------------------------------------------------------------------------
+
+
+class InvitationStatus(StrEnum):
+    active = "active"
+    expired = "expired"
+    revoked = "revoked"
+    used = "used"
+
+
+class InvitationCreate(_Input):
+    wave_id: RowId
+    form: FormId
+    professional_id: RowId
+    kind: InvitationKind = InvitationKind.open
+    expires_at: UtcDatetime | None = None
+
+
+class InvitationUpdate(_Input):
+    expires_at: UtcDatetime | None = None
+    revoked: bool | None = Field(default=None, description="true revokes; a revocation is final.")
+
+
+class InvitationPublic(_Output):
+    id: int
+    municipality_id: int
+    wave_id: int
+    professional_id: int
+    form: str
+    kind: str
+    token: str
+    url: str
+    status: InvitationStatus
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    used_at: datetime | None
+    created_at: datetime
