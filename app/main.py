@@ -21,6 +21,7 @@ from app.errors import install_error_handlers, logger
 from app.instrument_registry import check_recorded_versions
 from app.logging import install_access_log
 from app.reports import views as report_views
+from app.security import install_security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = get_engine(settings)
     install_error_handlers(app)
     install_access_log(app)
+    install_security_headers(app)
     app.include_router(health.router)
     app.include_router(build_api_router())
     app.include_router(respondent_views.router)

@@ -1,0 +1,116 @@
+"""Security headers on every response: a strict Content-Security-Policy, no referrer, no framing.
+
+Choices, so that nobody has to rediscover them:
+
+- **No script, anywhere we render.** The respondent form, the HTML report and the printable QR sheet
+  have no JavaScript, so the policy has no ``script-src`` at all (``default-src 'none'`` forbids it).
+- **Inline ``<style>`` by hash, not ``'unsafe-inline'``.** The report and the print sheet are
+  self-contained pages with one fixed ``<style>`` block each. The SHA-256 of every ``<style>`` block
+  in ``app/templates/`` is computed once at start-up and listed in ``style-src``; editing a template
+  changes its hash with it. Injected markup can therefore not add styles, and nothing needs a nonce in
+  the templates. Inline SVG (plots, QR codes) uses presentation attributes (``fill=``), which CSP does
+  not govern; images as ``data:`` URLs are allowed.
+- **``/docs`` and ``/redoc`` get a relaxed policy.** FastAPI's Swagger UI and ReDoc load their script
+  and styles from cdn.jsdelivr.net and start with an inline script. These pages show the OpenAPI
+  schema only, never personal data or tokens; under the strict policy they would simply be blank.
+- **``Cache-Control: no-store``** on everything except ``/static``: respondent pages carry tokens in
+  their URL, API answers and reports carry personal data. A route's own ``Cache-Control`` is kept.
+- **HSTS** only with ``VERBONDEN_HTTPS=true``: sent over plain HTTP on a development machine it would
+  be ignored at best and pin a wrong host at worst.
+
+The middleware wraps the whole application, outside Starlette's error middleware, so even the plain
+"Internal Server Error" of an unhandled exception carries the headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from functools import cache
+
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.templates import TEMPLATES_DIR
+
+HSTS = "max-age=31536000; includeSubDomains"
+DOCS_PATHS = ("/docs", "/redoc")
+UNCACHED_EXCEPT = ("/static/",)
+_STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+# Swagger UI and ReDoc as FastAPI serves them: scripts and styles from jsDelivr, an inline starter.
+DOCS_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src https://fonts.gstatic.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "connect-src 'self'; worker-src blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def style_hash(css: str) -> str:
+    digest = hashlib.sha256(css.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+@cache
+def template_style_hashes() -> tuple[str, ...]:
+    """The CSP source of every inline ``<style>`` block in the templates (they hold no Jinja code)."""
+    hashes = {
+        style_hash(block)
+        for path in sorted(TEMPLATES_DIR.rglob("*.html"))
+        for block in _STYLE_BLOCK.findall(path.read_text(encoding="utf-8"))
+    }
+    return tuple(sorted(hashes))
+
+
+@cache
+def content_security_policy() -> str:
+    styles = " ".join(("'self'", *template_style_hashes()))
+    return (
+        f"default-src 'none'; style-src {styles}; img-src 'self' data:; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+class SecurityHeadersMiddleware:
+    """Pure ASGI middleware: adds the headers to the response start message, whatever produced it."""
+
+    def __init__(self, app: ASGIApp, *, owner: FastAPI) -> None:
+        self.app = app
+        self.owner = owner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        https = bool(getattr(self.owner.state.settings, "https", False))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                docs = path in DOCS_PATHS or path.startswith("/docs/")
+                headers["Content-Security-Policy"] = DOCS_POLICY if docs else content_security_policy()
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                if not path.startswith(UNCACHED_EXCEPT) and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+                if https:
+                    headers["Strict-Transport-Security"] = HSTS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def install_security_headers(app: FastAPI) -> None:
+    """Wrap the whole middleware stack (error pages included) in :class:`SecurityHeadersMiddleware`."""
+    build_stack = app.build_middleware_stack
+
+    def build_with_headers() -> ASGIApp:
+        return SecurityHeadersMiddleware(build_stack(), owner=app)
+
+    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
