@@ -62,7 +62,7 @@ def as_item_matrix(items: ItemData, *, min_items: int = 1, what: str = "items") 
         raise ValueError(f"{what} needs at least {min_items} item column(s), got {n_items}")
     if n_rows == 0:
         raise ValueError(f"{what} has no rows")
-    if not values.flags.c_contiguous:
+    if not (values.flags.c_contiguous or values.flags.f_contiguous):
         values = np.ascontiguousarray(values)
     return ItemMatrix(values=values, names=names, index=index)
 
@@ -114,14 +114,37 @@ class GroupCodes:
 
 
 def as_group_codes(groups: ArrayLike, n_rows: int, what: str = "groups") -> GroupCodes:
-    """Factorize group labels (any hashable values) into sorted integer codes."""
+    """Integer codes 0..J-1 for group labels (any hashable values), -1 for a missing label.
+
+    Labels are sorted (a Categorical keeps its category order). Integer labels, the usual case
+    for database ids, are coded with a bincount over their range instead of a hash table.
+    """
     if isinstance(groups, pd.DataFrame):
         raise TypeError(f"{what} must be 1-D (one label per respondent), got a DataFrame")
-    labels_in = groups if isinstance(groups, pd.Series | pd.Index | pd.Categorical) else np.asarray(groups)
-    if np.ndim(labels_in) != 1:
+    if isinstance(groups, pd.Series | pd.Index) and isinstance(groups.dtype, pd.CategoricalDtype):
+        groups = pd.Categorical(groups)
+    if isinstance(groups, pd.Categorical):
+        if len(groups) != n_rows:
+            raise ValueError(f"{what} has {len(groups)} labels but there are {n_rows} respondents")
+        return GroupCodes(
+            codes=np.asarray(groups.codes, dtype=np.intp), labels=pd.Index(groups.categories, name=what)
+        )
+    labels_in = groups.to_numpy() if isinstance(groups, pd.Series | pd.Index) else np.asarray(groups)
+    if labels_in.ndim != 1:
         raise ValueError(f"{what} must be 1-D (one label per respondent)")
     if len(labels_in) != n_rows:
         raise ValueError(f"{what} has {len(labels_in)} labels but there are {n_rows} respondents")
+    if labels_in.dtype.kind in "iu" and n_rows:
+        lowest = int(labels_in.min())
+        span = int(labels_in.max()) - lowest + 1
+        if span <= 4 * n_rows + 1_000_000:
+            offsets = (labels_in - lowest).astype(np.intp, copy=False)
+            present = np.bincount(offsets, minlength=span) > 0
+            code_of_offset = np.cumsum(present) - 1
+            return GroupCodes(
+                codes=code_of_offset[offsets].astype(np.intp, copy=False),
+                labels=pd.Index(np.flatnonzero(present) + lowest, name=what),
+            )
     codes, uniques = pd.factorize(labels_in, sort=True, use_na_sentinel=True)
     return GroupCodes(codes=np.asarray(codes, dtype=np.intp), labels=pd.Index(uniques, name=what))
 

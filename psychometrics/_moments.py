@@ -15,9 +15,11 @@ so that ``cov_ij = (P_ij - S_ij * S_ji / N_ij) / (N_ij - 1)``, which is R's
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from psychometrics._input import FloatArray
 
@@ -50,14 +52,7 @@ def item_moments(
     """Compute pairwise (and optionally complete-case) moments of ``values`` (n x k, NaN = missing)."""
     n_rows, k = values.shape
     block_rows = max(1024, _BLOCK_VALUES // k)
-    shift = _rough_centre(values[:block_rows])
-    # Work on the flat C-ordered buffer: elementwise operations on (rows, k) views with a small k
-    # spend their time in numpy's outer loop, on a flat view they run at memory speed.
-    flat = np.ascontiguousarray(values).reshape(-1)
-    tiled_shift = np.tile(shift, block_rows)
-    centred_buffer = np.empty(block_rows * k)
-    missing_buffer = np.empty(block_rows * k, dtype=bool)
-    weight_buffer = np.empty(block_rows * k)
+    shift = _rough_centre(values[:1024])
     ones = np.ones(block_rows)
     ones_k = np.ones(k)
     cross = np.zeros((k, k))
@@ -68,18 +63,12 @@ def item_moments(
     cc_cross = np.zeros((k, k)) if complete_cases else None
     cc_sums = np.zeros(k) if complete_cases else None
     n_complete = 0
-    for start in range(0, n_rows, block_rows):
-        stop = min(n_rows, start + block_rows)
-        rows = stop - start
-        size = rows * k
-        centred_flat = centred_buffer[:size]
-        np.subtract(flat[start * k : stop * k], tiled_shift[:size], out=centred_flat)
-        centred = centred_flat.reshape(rows, k)
-        missing = missing_buffer[:size]
-        np.isnan(centred_flat, out=missing)
+    for centred, missing, weights_buffer in _centred_blocks(values, shift, block_rows):
+        # centred: (k, rows) item-by-respondent view of the shifted block
+        rows = centred.shape[1]
         if not missing.any():
-            block_cross = centred.T @ centred
-            block_sums = ones[:rows] @ centred
+            block_cross = centred @ centred.T
+            block_sums = centred @ ones[:rows]
             cross += block_cross
             sums += block_sums[:, None]
             counts += rows
@@ -90,23 +79,22 @@ def item_moments(
                 cc_sums += block_sums
             n_complete += rows
             continue
-        np.copyto(centred_flat, 0.0, where=missing)
-        answered = np.logical_not(missing, out=missing)
-        weights_flat = weight_buffer[:size]
-        np.copyto(weights_flat, answered)
-        weights = weights_flat.reshape(rows, k)
-        cross += centred.T @ centred
-        sums += centred.T @ weights
-        counts += weights.T @ weights
+        np.copyto(centred, 0.0, where=missing)
+        weights = weights_buffer
+        np.logical_not(missing, out=missing)
+        np.copyto(weights, missing)
+        cross += centred @ centred.T
+        sums += centred @ weights.T
+        counts += weights @ weights.T
         if squares is not None:
-            squares += (centred * centred).T @ weights
-        complete_rows = (weights @ ones_k) == k
+            squares += (centred * centred) @ weights.T
+        complete_rows = (ones_k @ weights) == k
         n_block_complete = int(np.count_nonzero(complete_rows))
         n_complete += n_block_complete
         if cc_cross is not None and cc_sums is not None and n_block_complete:
-            complete_block = centred[complete_rows]
-            cc_cross += complete_block.T @ complete_block
-            cc_sums += ones[:n_block_complete] @ complete_block
+            complete_block = centred[:, complete_rows]
+            cc_cross += complete_block @ complete_block.T
+            cc_sums += complete_block @ ones[:n_block_complete]
     if not (np.isfinite(cross).all() and np.isfinite(sums).all()):
         # an infinity poisons the products; NaN was zeroed, so this can only be +-inf
         raise ValueError("items contain infinite values; use NaN for a missing answer")
@@ -137,8 +125,49 @@ def item_moments(
     )
 
 
+def _centred_blocks(
+    values: FloatArray, shift: FloatArray, block_rows: int
+) -> Iterator[tuple[FloatArray, NDArray[np.bool_], FloatArray]]:
+    """Yield (centred, missing, weights buffer) per block of rows, each (k, rows), reusing buffers.
+
+    Elementwise numpy operations on a (rows, k) view with a small k spend their time in the outer
+    loop; so a C-ordered matrix is shifted through its flat buffer, and a Fortran-ordered one
+    (what a DataFrame usually holds) through its transpose, both at memory speed, no full copy.
+    """
+    n_rows, k = values.shape
+    if values.flags.f_contiguous and not values.flags.c_contiguous:
+        by_item = values.T  # (k, n), C-contiguous
+        centred_buffer = np.empty((k, block_rows))
+        missing_buffer = np.empty((k, block_rows), dtype=bool)
+        weights_buffer = np.empty((k, block_rows))
+        column_shift = shift[:, None]
+        for start in range(0, n_rows, block_rows):
+            rows = min(n_rows, start + block_rows) - start
+            centred = centred_buffer[:, :rows]
+            np.subtract(by_item[:, start : start + rows], column_shift, out=centred)
+            missing = missing_buffer[:, :rows]
+            np.isnan(centred, out=missing)
+            yield centred, missing, weights_buffer[:, :rows]
+        return
+    flat = np.ascontiguousarray(values).reshape(-1)
+    tiled_shift = np.tile(shift, block_rows)
+    flat_centred = np.empty(block_rows * k)
+    flat_missing = np.empty(block_rows * k, dtype=bool)
+    flat_weights = np.empty(block_rows * k)
+    for start in range(0, n_rows, block_rows):
+        rows = min(n_rows, start + block_rows) - start
+        size = rows * k
+        np.subtract(flat[start * k : start * k + size], tiled_shift[:size], out=flat_centred[:size])
+        np.isnan(flat_centred[:size], out=flat_missing[:size])
+        yield (
+            flat_centred[:size].reshape(rows, k).T,
+            flat_missing[:size].reshape(rows, k).T,
+            flat_weights[:size].reshape(rows, k).T,
+        )
+
+
 def _rough_centre(block: FloatArray) -> FloatArray:
-    """Item means of a block, ignoring NaN (0 for an item with no answers there)."""
+    """Item means of a few rows, ignoring NaN (0 for an item with no answers there)."""
     answered = ~np.isnan(block)
     counts = answered.sum(axis=0)
     totals = np.where(answered, block, 0.0).sum(axis=0)

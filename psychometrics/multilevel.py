@@ -44,23 +44,28 @@ def one_way_anova(scores: ArrayLike, groups: ArrayLike) -> OneWayAnova:
     """
     values = as_score_vector(scores)
     grouping = as_group_codes(groups, values.shape[0])
-    keep = ~np.isnan(values) & (grouping.codes >= 0)
-    values_kept = values[keep] if not keep.all() else values
-    codes = grouping.codes[keep] if not keep.all() else grouping.codes
+    codes = grouping.codes
+    keep = ~np.isnan(values)
+    if codes.size and codes.min() < 0:
+        keep &= codes >= 0
+    if not keep.all():
+        values = values[keep]
+        codes = codes[keep]
     n_labels = len(grouping.labels)
     sizes = np.bincount(codes, minlength=n_labels).astype(np.float64)
     present = sizes > 0
     n_groups = int(np.count_nonzero(present))
-    n = int(values_kept.shape[0])
+    n = int(values.shape[0])
     if n_groups < 2:
         raise ValueError(f"an ICC needs at least 2 groups with a score, got {n_groups}")
     if n - n_groups < 1:
         raise ValueError("every group has a single respondent: the within-group variance is undefined")
-    sums = np.bincount(codes, weights=values_kept, minlength=n_labels)
+    sums = np.bincount(codes, weights=values, minlength=n_labels)
     with np.errstate(divide="ignore", invalid="ignore"):
         means = sums / sizes
-    grand = float(values_kept.mean())
-    deviations = values_kept - means[codes]
+    grand = float(values.mean())
+    # two passes (deviations from the group means) keep full precision, as R's aov does
+    deviations = values - means[codes]
     ssw = float(np.dot(deviations, deviations))
     ssb = float(np.sum(sizes[present] * (means[present] - grand) ** 2))
     msb = ssb / (n_groups - 1)
@@ -240,39 +245,49 @@ def rwg_j(items: ItemData, groups: ArrayLike, n_options: int = 5) -> pd.Series:
     if isinstance(n_options, bool) or not isinstance(n_options, int | np.integer) or n_options < 2:
         raise ValueError(f"n_options must be an integer of at least 2, got {n_options!r}")
     matrix = as_item_matrix(items, min_items=1)
-    values = matrix.values
-    check_finite_or_missing(values)
+    check_finite_or_missing(matrix.values)
+    # one contiguous column per item (a DataFrame usually is Fortran-ordered already)
+    values = np.asfortranarray(matrix.values)
     grouping = as_group_codes(groups, values.shape[0])
     codes = grouping.codes
-    if (codes < 0).any():
+    if codes.size and codes.min() < 0:
         keep = codes >= 0
-        values = values[keep]
+        values = np.asfortranarray(values[keep])
         codes = codes[keep]
     n_labels = len(grouping.labels)
-    if n_labels == 0:
+    if n_labels == 0 or codes.size == 0:
         raise ValueError("no respondent has a group label")
     null_variance = (n_options**2 - 1) / 12.0
     n_items = values.shape[1]
+    group_sizes = np.bincount(codes, minlength=n_labels).astype(np.float64)
     variance_sum = np.zeros(n_labels)
     for item in range(n_items):
-        variance_sum += _group_variances(values[:, item], codes, n_labels)
+        variance_sum += _group_variances(values[:, item], codes, n_labels, group_sizes)
     mean_variance = variance_sum / n_items
     ratio = np.minimum(mean_variance / null_variance, 1.0)
     agreement = n_items * (1.0 - ratio) / (n_items * (1.0 - ratio) + ratio)
-    present = np.bincount(codes, minlength=n_labels) > 0
+    present = group_sizes > 0
     return pd.Series(agreement[present], index=grouping.labels[present].rename("group"), name="rwg_j")
 
 
-def _group_variances(column: FloatArray, codes: IntArray, n_labels: int) -> FloatArray:
+def _group_variances(
+    column: FloatArray, codes: IntArray, n_labels: int, group_sizes: FloatArray
+) -> FloatArray:
     """Variance (n - 1) of one item within each group over its answered values; NaN below 2 answers."""
-    answered = ~np.isnan(column)
-    if not answered.all():
-        column = column[answered]
-        codes = codes[answered]
-    counts = np.bincount(codes, minlength=n_labels).astype(np.float64)
+    missing = np.isnan(column)
+    counts: FloatArray = group_sizes
     with np.errstate(divide="ignore", invalid="ignore"):
-        means = np.bincount(codes, weights=column, minlength=n_labels) / counts
-        deviations = column - means[codes]
+        if missing.any():
+            answered = ~missing
+            counts = np.bincount(codes, weights=answered.astype(np.float64), minlength=n_labels).astype(
+                np.float64, copy=False
+            )
+            filled = np.where(answered, column, 0.0)
+            means = np.bincount(codes, weights=filled, minlength=n_labels) / counts
+            deviations = np.where(answered, filled - means[codes], 0.0)
+        else:
+            means = np.bincount(codes, weights=column, minlength=n_labels) / counts
+            deviations = column - means[codes]
         squares = np.bincount(codes, weights=deviations * deviations, minlength=n_labels)
         return np.where(counts >= 2, squares / (counts - 1.0), np.nan)
 

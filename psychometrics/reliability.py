@@ -418,10 +418,15 @@ def _floor_ceiling(
     values: FloatArray, n: FloatArray, scale_min: float | None, scale_max: float | None
 ) -> tuple[FloatArray, FloatArray]:
     k = values.shape[1]
-    lows = np.fmin.reduce(values, axis=0) if scale_min is None else np.full(k, float(scale_min))
-    highs = np.fmax.reduce(values, axis=0) if scale_max is None else np.full(k, float(scale_max))
-    at_floor = np.count_nonzero(values == lows, axis=0)
-    at_ceiling = np.count_nonzero(values == highs, axis=0)
+    at_floor = np.zeros(k)
+    at_ceiling = np.zeros(k)
+    # column by column: reductions over axis 0 of a (rows, k) array with small k are slow in numpy
+    for item in range(k):
+        column = values[:, item]
+        low = np.fmin.reduce(column) if scale_min is None else scale_min
+        high = np.fmax.reduce(column) if scale_max is None else scale_max
+        at_floor[item] = np.count_nonzero(column == low)
+        at_ceiling[item] = np.count_nonzero(column == high)
     with np.errstate(divide="ignore", invalid="ignore"):
         return at_floor / n, at_ceiling / n
 

@@ -8,7 +8,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
-from psychometrics._input import ItemData, as_item_matrix, check_finite_or_missing, item_positions
+from psychometrics._input import ItemData, as_item_matrix, item_positions
 
 
 def score_scale(
@@ -70,31 +70,37 @@ def score_scale(
     if not (math.isfinite(scale_min) and math.isfinite(scale_max)) or scale_min >= scale_max:
         raise ValueError(f"scale_min must be below scale_max, got {scale_min} and {scale_max}")
     matrix = as_item_matrix(items, min_items=1)
-    values = matrix.values
-    k = values.shape[1]
-    check_finite_or_missing(values)
+    # one contiguous column per item (a DataFrame usually is Fortran-ordered already)
+    values = np.asfortranarray(matrix.values)
+    n_rows, k = values.shape
     if min_answered is None:
         min_answered = max(k - 1, 1)
     if isinstance(min_answered, bool) or not isinstance(min_answered, int | np.integer):
         raise TypeError(f"min_answered must be an integer, got {min_answered!r}")
     if not 1 <= min_answered <= k:
         raise ValueError(f"min_answered must be between 1 and the number of items ({k}), got {min_answered}")
-    lowest = np.fmin.reduce(values, axis=None)
-    highest = np.fmax.reduce(values, axis=None)
-    if lowest < scale_min or highest > scale_max:
-        raise ValueError(
-            f"answers must lie within the scale {scale_min}..{scale_max}; found {lowest}..{highest}"
-        )
-    reversed_positions = item_positions(reverse, matrix.names, "reverse")
-    answered = ~np.isnan(values)
-    n_answered = answered.sum(axis=1)
-    filled = np.where(answered, values, 0.0)
-    total = filled.sum(axis=1)
-    if reversed_positions:
-        # each reversed answer x contributes (min + max - x) instead of x
-        rev_filled = filled[:, reversed_positions]
-        rev_answered = answered[:, reversed_positions].sum(axis=1)
-        total += (scale_min + scale_max) * rev_answered - 2.0 * rev_filled.sum(axis=1)
+    reversed_positions = set(item_positions(reverse, matrix.names, "reverse"))
+    total = np.zeros(n_rows)
+    n_answered = np.zeros(n_rows)
+    for position in range(k):
+        column = values[:, position]
+        lowest, highest = np.fmin.reduce(column), np.fmax.reduce(column)
+        if np.isinf(lowest) or np.isinf(highest):
+            raise ValueError("items contain infinite values; use NaN for a missing answer")
+        if lowest < scale_min or highest > scale_max:
+            raise ValueError(
+                f"answers must lie within the scale {scale_min}..{scale_max}; "
+                f"item {matrix.names[position]!r} has {lowest}..{highest}"
+            )
+        if position in reversed_positions:
+            column = (scale_min + scale_max) - column
+        missing = np.isnan(column)
+        if missing.any():
+            total += np.where(missing, 0.0, column)
+            n_answered += ~missing
+        else:
+            total += column
+            n_answered += 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         score = total / n_answered
     score[n_answered < min_answered] = np.nan
