@@ -41,6 +41,7 @@ plus pyreadstat's row-by-row writing (no copy). :data:`MAX_SAV_ROWS` refuses lar
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 from collections.abc import Iterator, Sequence
@@ -343,12 +344,31 @@ def iter_batches(
 # -- CSV ------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _iso_utc(moment: datetime) -> str:
+    # Cached: times are rounded to the hour, so a wave has few distinct ones.
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _score_cells(scores: npt.NDArray[np.float64]) -> list[list[str]]:
-    return [["" if value != value else repr(value) for value in row] for row in scores.tolist()]
+    """Scores as shortest round-trip text, empty for NaN.
+
+    A score is a mean of at most k answers on a 5-point scale, so a wave has only a few dozen
+    distinct scores: each is formatted once (``repr`` is the slow part of writing a row).
+    """
+    text: dict[float, str] = {}
+    cells = []
+    for row in scores.tolist():
+        line = []
+        for value in row:
+            cell = text.get(value)
+            if cell is None:
+                cell = "" if value != value else repr(value)
+                if value == value:
+                    text[value] = cell
+            line.append(cell)
+        cells.append(line)
+    return cells
 
 
 def iter_csv(
