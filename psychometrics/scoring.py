@@ -65,7 +65,7 @@ def score_scale(
 
     >>> import numpy as np
     >>> score_scale(np.array([[1, 5, np.nan, 2], [4, 4, 4, 4.0]]), reverse=[1]).tolist()
-    [1.3333333333333333, 3.0]
+    [1.3333333333333333, 3.5]
     """
     if not (math.isfinite(scale_min) and math.isfinite(scale_max)) or scale_min >= scale_max:
         raise ValueError(f"scale_min must be below scale_max, got {scale_min} and {scale_max}")
