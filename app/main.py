@@ -20,6 +20,7 @@ from app.db import get_engine
 from app.errors import install_error_handlers, logger
 from app.instrument_registry import check_recorded_versions
 from app.logging import install_access_log
+from app.ratelimit import install_rate_limits
 from app.reports import views as report_views
 from app.security import install_security_headers
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = get_engine(settings)
     install_error_handlers(app)
+    install_rate_limits(app)
     install_access_log(app)
     install_security_headers(app)
     app.include_router(health.router)
