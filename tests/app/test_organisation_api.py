@@ -8,9 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 from app.db import utcnow
+from app.instrument_registry import InstrumentChanged, ensure_instrument_version_recorded
 from app.models import AnswerLayout, InstrumentVersion, Response
 from app.organisation.service import CODE_ALPHABET, CODE_LENGTH
-from instrument.loader import current_instrument
+from instrument import current_instrument
 from tests.app.test_organisation_access import one_app_per_backend  # noqa: F401 - an autouse fixture
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import (
@@ -439,3 +440,11 @@ def test_timestamps_come_back_timezone_aware(client, headers, wave_and_professio
     wave, _ = wave_and_professional
     body = client.get(f"{API}/waves/{wave.id}", headers=headers).json()
     assert datetime.fromisoformat(body["opens_at"]).utcoffset() == timedelta(0)
+
+
+def test_a_changed_definition_of_a_recorded_version_is_refused(session):
+    instrument = current_instrument()
+    session.add(InstrumentVersion(version=instrument.version, content_hash="0" * 64))
+    session.flush()
+    with pytest.raises(InstrumentChanged, match="never changes"):
+        ensure_instrument_version_recorded(session, instrument)
