@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,9 +40,13 @@ class AnswerMatrix:
 
 def decode(answer_strings: list[str], width: int) -> npt.NDArray[np.float64]:
     """Fixed-width answer strings -> float matrix, in one numpy pass (``.`` -> NaN)."""
-    if not answer_strings:
+    return _decode_bytes("".join(answer_strings).encode("ascii"), width)
+
+
+def _decode_bytes(joined: bytes, width: int) -> npt.NDArray[np.float64]:
+    if not joined:
         return np.empty((0, width))
-    raw = np.frombuffer("".join(answer_strings).encode("ascii"), dtype=np.uint8).reshape(-1, width)
+    raw = np.frombuffer(joined, dtype=np.uint8).reshape(-1, width)
     values = raw.astype(np.float64) - ord("0")
     values[raw == ord(MISSING_ANSWER)] = np.nan
     return values
@@ -61,30 +64,38 @@ def load_answer_matrix(
 
     Responses of different layouts (another instrument version or set of modules) are placed in
     the union of their items; an item a layout does not have is NaN for its responses. The
-    columns follow ``item_order`` when given (the instrument's order), else first appearance.
+    columns follow ``item_order`` when given (the instrument's order), then the layouts' own order.
     """
-    rows = repository.answer_rows(session, wave_id=wave_id, form=form, municipality_id=municipality_id)
-    by_layout: dict[int, list[int]] = defaultdict(list)
-    for position, row in enumerate(rows):
-        by_layout[row[2]].append(position)
+    read = repository.answer_columns(session, wave_id=wave_id, form=form, municipality_id=municipality_id)
+    if read is None:
+        rows = repository.answer_rows(session, wave_id=wave_id, form=form, municipality_id=municipality_id)
+        count = len(rows)
+        professional_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=count)
+        team_ids = np.fromiter(
+            (NO_TEAM if row[1] is None else row[1] for row in rows), dtype=np.int64, count=count
+        )
+        layout_ids = np.fromiter((row[2] for row in rows), dtype=np.int64, count=count)
+        answers = [row[3].encode("ascii") for row in rows]
+    else:
+        professional_ids, team_ids, layout_ids, answers = read
+        team_ids[team_ids == -1] = NO_TEAM
+    present = [int(layout_id) for layout_id in np.unique(layout_ids)]
     layout_items = {
-        layout_id: layout.items for layout_id, layout in repository.layouts(session, set(by_layout)).items()
+        layout_id: layout.items for layout_id, layout in repository.layouts(session, set(present)).items()
     }
     columns: list[str] = list(item_order or ())
-    for items in layout_items.values():
-        columns.extend(item for item in items if item not in columns)
+    for layout_id in present:
+        columns.extend(item for item in layout_items[layout_id] if item not in columns)
     column_of = {item: index for index, item in enumerate(columns)}
 
-    values = np.full((len(rows), len(columns)), np.nan)
-    for layout_id, positions in by_layout.items():
+    values = np.full((len(answers), len(columns)), np.nan)
+    for layout_id in present:
         items = layout_items[layout_id]
-        block = decode([rows[position][3] for position in positions], len(items))
-        index = np.asarray(positions)
-        values[np.ix_(index, [column_of[item] for item in items])] = block
-    professional_ids = np.fromiter(
-        (NO_PROFESSIONAL if row[0] is None else row[0] for row in rows), dtype=np.int64, count=len(rows)
-    )
-    team_ids = np.fromiter(
-        (NO_TEAM if row[1] is None else row[1] for row in rows), dtype=np.int64, count=len(rows)
-    )
+        targets = [column_of[item] for item in items]
+        if len(present) == 1:  # the common case: one layout, no fancy indexing of rows
+            values[:, targets] = _decode_bytes(b"".join(answers), len(items))
+            continue
+        positions = np.flatnonzero(layout_ids == layout_id)
+        block = _decode_bytes(b"".join(answers[position] for position in positions), len(items))
+        values[np.ix_(positions, np.asarray(targets, dtype=np.intp))] = block
     return AnswerMatrix(tuple(columns), values, professional_ids, team_ids)

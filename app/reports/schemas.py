@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel
@@ -65,7 +66,11 @@ class ReliabilityReport(BaseModel):
     warnings: list[str]
 
 
-class GroupScore(BaseModel):
+# Groups are plain slotted dataclasses, not models: a wave has up to tens of thousands of cells,
+# and pydantic serialises dataclasses in Rust while building models one by one costs more than the
+# statistics themselves.
+@dataclass(slots=True)
+class GroupScore:
     """A group's score on one subscale; all numbers null when ``suppressed``."""
 
     n: int | None
@@ -79,12 +84,13 @@ class GroupScore(BaseModel):
     """Team level only: reliability of the team mean from the nested variance components."""
 
 
-class GroupScores(BaseModel):
+@dataclass(slots=True)
+class GroupScores:
     team_id: int | None
     team_name: str | None
     code: str | None = None
     """Professional level: the professional's pseudonymous code."""
-    scores: dict[str, GroupScore]
+    scores: dict[str, GroupScore] = field(default_factory=dict)
 
 
 class VarianceComponents(BaseModel):

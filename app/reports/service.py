@@ -346,7 +346,8 @@ def scores_report(session: Session, selection: Selection, level: Level) -> Score
         aggregations.append(aggregation)
         for row, cell in zip(group_rows, cells, strict=True):
             row.scores[group.subscale] = cell
-    return ScoresReport(
+    # Constructed without validation: the groups are already typed dataclasses (see schemas).
+    return ScoresReport.model_construct(
         wave_id=selection.wave.id or 0,
         form=selection.form.id,
         level=level,
@@ -383,7 +384,7 @@ def _subscale_scores(
     icc_1 = icc_2 = None
     needed = None
     reliabilities = np.full(size, np.nan)
-    labels = codes.astype(np.float64)
+    labels = codes
     try:
         icc_1 = number(psychometrics.icc1(scores, labels))
         icc_2 = number(psychometrics.icc2(scores, labels))
