@@ -103,7 +103,9 @@ def median_seconds(function: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def paired_medians(first: Callable[[], object], second: Callable[[], object], repeats: int) -> tuple[float, float]:
+def paired_medians(
+    first: Callable[[], object], second: Callable[[], object], repeats: int
+) -> tuple[float, float]:
     """Median times of two functions timed alternately, so machine load hits both alike."""
     first()
     second()
@@ -236,7 +238,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         }
     )
     pingouin_missing, alpha_missing = paired_medians(
-        lambda: pingouin.cronbach_alpha(with_missing_frame), lambda: pm.cronbach_alpha(with_missing_frame), repeats
+        lambda: pingouin.cronbach_alpha(with_missing_frame),
+        lambda: pm.cronbach_alpha(with_missing_frame),
+        repeats,
     )
     results.append(
         {
@@ -336,7 +340,9 @@ def format_table(results: list[dict[str, Any]]) -> str:
     for row in results:
         ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}x"
         ok = "" if row["ok"] is None else ("yes" if row["ok"] else "NO")
-        value = f"{row['value']:.3f} {row['unit']}" if row["unit"] == "s" else f"{row['value']:.1f} {row['unit']}"
+        value = (
+            f"{row['value']:.3f} {row['unit']}" if row["unit"] == "s" else f"{row['value']:.1f} {row['unit']}"
+        )
         lines.append(f"{row['name']:<72} {value:>12}  {ratio:>8}  {row['target'] or '':<14} {ok}")
     return "\n".join(lines)
 
@@ -350,7 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(results))
     print("versions: " + ", ".join(f"{name} {version}" for name, version in versions().items()))
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "versions": versions()}, indent=2), encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"results": results, "versions": versions()}, indent=2), encoding="utf-8"
+        )
         print(f"wrote {args.json}")
     return 0 if all(row["ok"] is not False for row in results) else 1
 

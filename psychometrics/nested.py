@@ -134,27 +134,34 @@ def team_reliability(
     def deviance(theta: FloatArray) -> float:
         return _profiled_deviance(summary, float(theta[0]) ** 2, float(theta[1]) ** 2, reml)[0]
 
+    # minimise over theta = relative standard deviations (lme4's parametrisation); squaring keeps
+    # the variances non-negative without bounds, and a zero component is reached smoothly
     best: optimize.OptimizeResult | None = None
-    for start in ((1.0, 1.0), (0.5, 0.1), (0.1, 0.5)):
+    for start in ((1.0, 1.0), (0.3, 0.3)):
         result = optimize.minimize(
-            deviance,
-            np.array(start),
-            method="L-BFGS-B",
-            bounds=[(0.0, None), (0.0, None)],
-            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 500},
+            deviance, np.array(start), method="BFGS", options={"gtol": 1e-9, "maxiter": 500}
         )
         if best is None or result.fun < best.fun:
             best = result
-    if best is None or not np.all(np.isfinite(best.x)):
+    if best is None or not np.all(np.isfinite(best.x)) or not math.isfinite(best.fun):
         raise ValueError("the variance components could not be estimated")
-    # polish: a derivative-free pass from the best point keeps bound solutions exact
-    polished = optimize.minimize(
-        deviance,
-        best.x,
-        method="Nelder-Mead",
-        options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 2000},
-    )
-    theta = np.abs(polished.x) if polished.fun <= best.fun else best.x
+    theta = np.abs(best.x)
+    # a component at the boundary: compare with the fit that fixes it at exactly 0
+    for fixed in (0, 1):
+        if theta[fixed] < 1e-4:
+            free = 1 - fixed
+
+            def deviance_on_edge(value: FloatArray, free: int = free) -> float:
+                point = np.zeros(2)
+                point[free] = value[0]
+                return deviance(point)
+
+            edge = optimize.minimize(
+                deviance_on_edge, np.array([theta[free]]), method="BFGS", options={"gtol": 1e-10}
+            )
+            if edge.fun <= deviance(theta) + 1e-9:
+                theta = np.zeros(2)
+                theta[free] = abs(float(edge.x[0]))
     ratio_prof = float(theta[0]) ** 2
     ratio_team = float(theta[1]) ** 2
     value, sigma2, mean = _profiled_deviance(summary, ratio_prof, ratio_team, reml)
@@ -197,10 +204,19 @@ def _summarise(
     values = values[keep]
     team_code = team_codes.codes[keep]
     # lme4's team/professional: a professional is the (team, professional) pair
-    pair = team_code.astype(np.int64) * max(len(prof_codes.labels), 1) + prof_codes.codes[keep]
-    pair_ids, pair_code = np.unique(pair, return_inverse=True)
-    n_prof = pair_ids.shape[0]
-    prof_team = (pair_ids // max(len(prof_codes.labels), 1)).astype(np.intp)
+    prof_code = prof_codes.codes[keep]
+    n_labels = max(len(prof_codes.labels), 1)
+    present = np.bincount(prof_code, minlength=n_labels) > 0
+    pair_code = (np.cumsum(present) - 1)[prof_code]
+    n_prof = int(np.count_nonzero(present))
+    prof_team = np.zeros(n_prof, dtype=np.intp)
+    prof_team[pair_code] = team_code
+    if not np.array_equal(prof_team[pair_code], team_code):
+        # some professional label occurs in several teams: code the (team, professional) pairs
+        pair = team_code.astype(np.int64) * n_labels + prof_code
+        pair_ids, pair_code = np.unique(pair, return_inverse=True)
+        n_prof = pair_ids.shape[0]
+        prof_team = (pair_ids // n_labels).astype(np.intp)
     used_teams, team_of = np.unique(prof_team, return_inverse=True)
     n_teams = used_teams.shape[0]
     if n_teams < 2:

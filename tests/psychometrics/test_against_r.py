@@ -32,10 +32,11 @@ def test_nested_csv_is_what_the_seeded_generator_writes(nested: pd.DataFrame):
     from tests.psychometrics.reference.make_nested_data import make_nested_data
 
     regenerated = make_nested_data()
-    pd.testing.assert_frame_equal(
-        regenerated.astype({c: float for c in regenerated.columns[2:]}),
-        nested.astype({c: float for c in nested.columns[2:]}),
-    )
+    items = ["item1", "item2", "item3_rev", "item4"]
+    assert list(regenerated.columns) == list(nested.columns)
+    pd.testing.assert_frame_equal(regenerated[items].astype(float), nested[items].astype(float))
+    for labels in ("team", "professional", "team_random"):
+        assert regenerated[labels].tolist() == nested[labels].tolist()
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,3 +327,18 @@ def test_respondents_needed_equals_spearman_brown(reference: dict[str, Any]):
 def test_reference_folder_holds_the_scripts():
     assert (REFERENCE_DIR / "make_reference.R").is_file()
     assert (REFERENCE_DIR / "make_nested_data.py").is_file()
+
+
+def test_nested_team_variance_on_its_boundary_equals_lme4(reference: dict[str, Any], nested: pd.DataFrame):
+    """Professionals put in teams at random: REML puts the team variance at 0 (lme4: singular fit)."""
+    expected = reference["nested"]["lmer_reml_random_teams"]
+    scores = as_float_array(reference["nested"]["scores"])
+    result = pm.team_reliability(scores, nested["professional"], nested["team_random"])
+    # R: lme4::lmer(score ~ 1 + (1 | team/professional), data = transform(d, team = team_random))
+    #    -> "boundary (singular) fit"; as.data.frame(VarCorr(fit))$vcov
+    assert expected["var_team"] < 1e-8
+    assert result.var_team == pytest.approx(0.0, abs=1e-8)
+    assert result.var_professional == pytest.approx(expected["var_professional"], **ML)
+    assert result.var_residual == pytest.approx(expected["var_residual"], **ML)
+    assert result.log_likelihood == pytest.approx(expected["log_likelihood"], rel=1e-7)
+    np.testing.assert_allclose(result.teams["reliability"], 0.0, atol=1e-6)

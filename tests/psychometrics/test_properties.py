@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import psychometrics as pm
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite

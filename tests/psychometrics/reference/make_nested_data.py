@@ -4,7 +4,8 @@ Run from the repository root: ``python tests/psychometrics/reference/make_nested
 The R script make_reference.R reads the CSV, so both languages see the identical data. Design:
 unequal team and professional sizes (including a team with one professional and professionals
 with one respondent), a 4-item 5-point scale whose third item is reverse-keyed, about 6% missing
-answers and two respondents who answered nothing.
+answers and two respondents who answered nothing. A second team column, ``team_random``, assigns
+the professionals to teams at random (a zero team variance: the boundary case).
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ def make_nested_data(seed: int = SEED) -> pd.DataFrame:
     item_values[rng.random(item_values.shape) < 0.06] = np.nan
     item_values[[5, 40], :] = np.nan  # two respondents who answered nothing
     frame[ITEMS] = pd.DataFrame(item_values, columns=ITEMS).astype("Int64")
+    # a second, random assignment of the same professionals to 14 teams: no team effect, so the
+    # REML team variance lands on its boundary (0; a singular fit in lme4)
+    assignment = np.random.default_rng(seed).integers(0, 14, size=frame["professional"].nunique())
+    random_team = dict(
+        zip(frame["professional"].unique(), (f"R{team:02d}" for team in assignment), strict=True)
+    )
+    frame["team_random"] = frame["professional"].map(random_team)
     return frame
 
 

@@ -192,7 +192,9 @@ nested_ref <- list(
   rwg_professional_answered = rwg_answered_values(nested_recoded[, nested_items], nested$professional,
                                                   ranvar = 2),
   lmer_reml = lmer_reference(nested, reml = TRUE),
-  lmer_ml = lmer_reference(nested, reml = FALSE)
+  lmer_ml = lmer_reference(nested, reml = FALSE),
+  # random team assignment: the team variance is estimated at its boundary, 0 (singular fit)
+  lmer_reml_random_teams = lmer_reference(transform(nested, team = team_random), reml = TRUE)
 )
 
 respondents <- data.frame(icc = c(0.05, 0.1, 0.2, 0.25, 0.3, 0.5, 0.9), target = c(0.7, 0.7, 0.8, 0.7, 0.9, 0.7, 0.7))
