@@ -156,6 +156,7 @@ def apikey_create(
     ] = False,
 ) -> None:
     """Create an API key and print it once, alone on the last line (only its hash is stored)."""
+    from app.audit import service as audit_service
     from app.auth import create_api_key
 
     settings_or_exit()
@@ -176,9 +177,47 @@ def apikey_create(
             api_key, secret = create_api_key(session, municipality_id=owner_id, name=name, scopes=scope)
         except ValueError as exc:
             raise fail(str(exc)) from None
+        audit_service.record(
+            session,
+            None,
+            "apikey.create",
+            object_type="api_key",
+            object_id=api_key.id,
+            municipality_id=owner_id,
+            detail={"scopes": api_key.scopes},
+        )
         session.commit()
         typer.echo(f"created key {api_key.prefix}... ({api_key.scopes}) for {municipality or 'research'}")
         typer.echo(secret)
+
+
+@cli.command()
+def audit(
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="How many events, newest first")] = 50,
+) -> None:
+    """Print the audit trail, newest first: when, key, municipality, action, object, wave, detail."""
+    from app.audit import service as audit_service
+    from app.audit.repository import AuditFilter
+
+    settings_or_exit()
+    try:
+        with Session(get_engine()) as session:
+            events, total = audit_service.list_events(
+                session, None, wanted=AuditFilter(), limit=limit, offset=0
+            )
+    except OperationalError as exc:
+        raise fail(unreachable(exc)) from None
+    typer.echo("occurred_at\tkey\tmunicipality\taction\tobject\twave\tdetail")
+    for event in events:
+        key = f"key {event.api_key_id}" if event.api_key_id is not None else "cli"
+        target = f"{event.object_type} {event.object_id}" if event.object_type else "-"
+        cells = [event.occurred_at.isoformat(timespec="seconds"), key, event.municipality_id, event.action]
+        typer.echo(
+            "\t".join(
+                str("-" if cell is None else cell) for cell in [*cells, target, event.wave_id, event.detail]
+            )
+        )
+    typer.echo(f"{len(events)} of {total} events")
 
 
 @cli.command()

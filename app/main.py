@@ -6,14 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from app import health
-from app.api import build_api_router
+from app.api import API_PREFIX, build_api_router
+from app.audit import api as audit_api
+from app.auth import get_principal
 from app.collection import views as respondent_views
 from app.config import Settings, get_settings
 from app.db import get_engine
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_security_headers(app)
     app.include_router(health.router)
     app.include_router(build_api_router())
+    app.include_router(audit_api.router, prefix=API_PREFIX, dependencies=[Depends(get_principal)])
     app.include_router(respondent_views.router)
     app.include_router(report_views.router)
     app.state.respondent_outage_page = respondent_views.unavailable_page

@@ -56,6 +56,7 @@ import pandas as pd
 import pyreadstat
 from sqlmodel import Session
 
+from app.audit import service as audit
 from app.auth import Principal
 from app.collection import repository
 from app.collection.answers import decode
@@ -105,18 +106,19 @@ def record_export(
     form: str | None,
     file_format: str,
 ) -> None:
-    """# audit: every download of pseudonymous responses is recorded here (ARCHITECTURE invariant 3).
+    """Record the download in the audit trail (ARCHITECTURE invariant 3): action ``<kind>.export``.
 
-    The audit trail is another issue; this hook is called once per export, before the first byte
-    is sent, inside the request's session (so the record commits with the request).
+    Called once per export, before the first byte is sent, inside the request's session, so the
+    record commits with the request. It names the wave, form and format, never a row.
     """
-    logger.info(
-        "export kind=%s key=%s wave=%s form=%s format=%s",
-        kind,
-        principal.api_key_id,
-        wave_id,
-        form,
-        file_format,
+    audit.record(
+        session,
+        principal,
+        f"{kind}.export",
+        object_type="wave" if wave_id is not None else None,
+        object_id=wave_id,
+        wave_id=wave_id,
+        detail={"form": form, "format": file_format},
     )
 
 

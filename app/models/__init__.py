@@ -1,6 +1,7 @@
 """All tables; importing this package registers them on the metadata (Alembic reads it)."""
 
 from app.models.api_key import ApiKey
+from app.models.audit import AuditEvent
 from app.models.invitation import Invitation, InvitationKind
 from app.models.municipality import Municipality
 from app.models.partner import Partner, PartnerKind
@@ -13,6 +14,7 @@ __all__ = [
     "MISSING_ANSWER",
     "AnswerLayout",
     "ApiKey",
+    "AuditEvent",
     "InstrumentVersion",
     "Invitation",
     "InvitationKind",

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
+from app.audit.service import audit_changes
 from app.auth import ManagePrincipal
 from app.db import SessionDep
 from app.organisation import qr, service
@@ -38,7 +39,8 @@ from app.organisation.schemas import (
 )
 from app.templates import templates
 
-router = APIRouter()
+# Every create, update and delete below is recorded in the audit trail by this one dependency.
+router = APIRouter(dependencies=[Depends(audit_changes)])
 
 MAX_OFFSET = 1_000_000_000
 # Tokens are capabilities: answers that carry one must not sit in shared caches.

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
 from app.errors import Forbidden
@@ -69,4 +70,14 @@ def scores(
     """Scores per professional or team with CI, group reliability and rwg(j); ICC per subscale."""
     require_level_scope(principal, level)
     selection = selection_for(request, session, principal, wave_id, form)
+    if level == "professional":
+        audit.record(
+            session,
+            principal,
+            "scores.professional.read",
+            object_type="wave",
+            object_id=wave_id,
+            wave_id=wave_id,
+            detail={"form": form},
+        )
     return Response(service.scores_report(session, selection, level).model_dump_json(), media_type=JSON)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
+from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, utcnow
 from app.models import Wave
@@ -143,7 +144,16 @@ def report_page(
         municipality_id=principal.municipality_id,
         min_group_size=request.app.state.settings.min_group_size,
     )
-    page = render_report(
-        session, selection, professionals=Scope.reports_professional.value in principal.scopes, lang=lang
-    )
+    professionals = Scope.reports_professional.value in principal.scopes
+    if professionals:
+        audit.record(
+            session,
+            principal,
+            "report.professional.read",
+            object_type="wave",
+            object_id=wave_id,
+            wave_id=wave_id,
+            detail={"form": form},
+        )
+    page = render_report(session, selection, professionals=professionals, lang=lang)
     return HTMLResponse(page, headers=PAGE_HEADERS)

@@ -151,7 +151,7 @@ def test_the_report_inline_style_is_allowed_by_its_hash(client, session):
 
 def test_the_print_sheet_inline_style_is_allowed_by_its_hash(client, session, invitation):
     sheet = "/api/v1/professionals/{professional_id}/invitations.html"
-    if sheet not in {getattr(route, "path", "") for route in client.app.routes}:
+    if sheet not in client.app.openapi()["paths"]:
         pytest.skip("the printable invitation sheet is not part of this build yet")
     municipality_key = make_key(session, session.get(Municipality, invitation.municipality_id), "manage")
     response = client.get(

@@ -1,0 +1,78 @@
+"""Every query on ``audit_event``; reads are scoped to the caller's municipality (None: all)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from app.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    municipality_id: int | None = None
+    api_key_id: int | None = None
+    action: str | None = None
+    wave_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def add(session: Session, event: AuditEvent) -> AuditEvent:
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _conditions(scope_municipality_id: int | None, wanted: AuditFilter) -> list[Any]:
+    conditions: list[Any] = []
+    municipality_id = scope_municipality_id if scope_municipality_id is not None else wanted.municipality_id
+    if scope_municipality_id is not None and wanted.municipality_id not in (None, scope_municipality_id):
+        conditions.append(col(AuditEvent.id).is_(None))  # another municipality's trail: nothing
+    if municipality_id is not None:
+        conditions.append(col(AuditEvent.municipality_id) == municipality_id)
+    if wanted.api_key_id is not None:
+        conditions.append(col(AuditEvent.api_key_id) == wanted.api_key_id)
+    if wanted.action is not None:
+        conditions.append(col(AuditEvent.action) == wanted.action)
+    if wanted.wave_id is not None:
+        conditions.append(col(AuditEvent.wave_id) == wanted.wave_id)
+    if wanted.since is not None:
+        conditions.append(col(AuditEvent.occurred_at) >= wanted.since)
+    if wanted.until is not None:
+        conditions.append(col(AuditEvent.occurred_at) < wanted.until)
+    return conditions
+
+
+def list_events(
+    session: Session,
+    *,
+    scope_municipality_id: int | None,
+    wanted: AuditFilter,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[AuditEvent], int]:
+    """Newest first; ``scope_municipality_id`` None only for research (cross-municipality) keys."""
+    conditions = _conditions(scope_municipality_id, wanted)
+    rows = session.exec(
+        select(AuditEvent)
+        .where(*conditions)
+        .order_by(col(AuditEvent.occurred_at).desc(), col(AuditEvent.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    total = session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
+    return rows, total
+
+
+def get_event(session: Session, *, scope_municipality_id: int | None, event_id: int) -> AuditEvent | None:
+    event = session.get(AuditEvent, event_id)
+    if event is None:
+        return None
+    if scope_municipality_id is not None and event.municipality_id != scope_municipality_id:
+        return None
+    return event

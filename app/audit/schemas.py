@@ -1,0 +1,32 @@
+"""What the audit API returns: events, a page of them, and the filters a caller may set."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+MAX_ROW_ID = 2**31 - 1
+
+
+class AuditEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    occurred_at: datetime
+    api_key_id: int | None
+    municipality_id: int | None
+    action: str
+    object_type: str | None
+    object_id: int | None
+    wave_id: int | None
+    detail: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventPublic]
+    total: int
+    limit: int
+    offset: int
