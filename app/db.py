@@ -28,6 +28,8 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_IMMEDIATE = "verbonden_sqlite_immediate"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def utcnow() -> datetime:
@@ -68,7 +70,15 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> 
 
 
 def _begin_sqlite(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A writing request takes the write lock at BEGIN: a deferred transaction that reads first and
+    # writes later fails at once with SQLITE_BUSY when another writer committed in between.
+    immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writing_engine(engine: Engine) -> Engine:
+    """The engine for requests that write: on SQLite its transactions begin IMMEDIATE."""
+    return engine.execution_options(**{SQLITE_IMMEDIATE: True}) if engine.dialect.name == "sqlite" else engine
 
 
 def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
@@ -111,7 +121,9 @@ def get_session(request: Request) -> Iterator[Session]:
     The commit happens before FastAPI sends the response, so a client never sees a success for a
     write that was not stored.
     """
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    state = request.app.state
+    engine = state.engine if request.method in READ_METHODS else state.write_engine
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
         except BaseException:

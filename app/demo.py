@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.auth import Principal, Scope, create_api_key
 from app.collection import repository as collection_repository
@@ -128,7 +128,7 @@ def _store_simulated(
         rows.append(
             Response(
                 municipality_id=wave.municipality_id,
-                wave_id=wave.id,
+                wave_id=wave.id or 0,
                 # The professional form is a self-report: its responses are not linked to the person.
                 professional_id=professional.id if about_professional else None,
                 team_id=professional.team_id,
@@ -149,9 +149,9 @@ def _new_demo_key(session: Session, municipality: Municipality) -> str:
         select(ApiKey).where(
             ApiKey.municipality_id == municipality.id,
             ApiKey.name == DEMO_KEY_NAME,
-            ApiKey.revoked_at.is_(None),
+            col(ApiKey.revoked_at).is_(None),
         )
-    ):  # type: ignore[union-attr]
+    ):
         old.revoked_at = utcnow()
         session.add(old)
     _, secret = create_api_key(
@@ -226,7 +226,7 @@ def _create_demo_data(session: Session, municipality: Municipality) -> int:
             professional_in=ProfessionalCreate(
                 display_name=name,
                 role=ROLES[partner.kind],
-                team_id=teams[team_index].id,  # type: ignore[arg-type]
+                team_id=teams[team_index].id or 0,
                 partner_id=partner.id,
             ),
         )
@@ -235,9 +235,9 @@ def _create_demo_data(session: Session, municipality: Municipality) -> int:
                 session=session,
                 principal=principal,
                 invitation_in=InvitationCreate(
-                    wave_id=wave.id, form=form, professional_id=professional.id, kind=kind
+                    wave_id=wave.id or 0, form=form, professional_id=professional.id or 0, kind=kind
                 ),
-            )  # type: ignore[arg-type]
+            )
         mean = float(team_effect[team_index] + rng.normal(0, 0.35))
         total += _store_simulated(
             session,

@@ -128,6 +128,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     def _database_error(request: Request, exc: DBAPIError) -> Response:
         if exc.connection_invalidated:
-            return _database_unavailable(request, OperationalError(exc.statement, exc.params, exc.orig))
+            unavailable = OperationalError(exc.statement, exc.params, exc.orig or exc)
+            return _database_unavailable(request, unavailable)
         logger.exception("database error on %s %s", request.method, request.scope.get("route", "?"))
         return problem(500, "Something went wrong on our side.")

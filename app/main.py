@@ -18,7 +18,7 @@ from app.audit import api as audit_api
 from app.auth import get_principal
 from app.collection import views as respondent_views
 from app.config import Settings, get_settings
-from app.db import get_engine
+from app.db import get_engine, writing_engine
 from app.errors import install_error_handlers, logger
 from app.instrument_registry import check_recorded_versions
 from app.logging import install_access_log
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = get_engine(settings)
+    app.state.write_engine = writing_engine(app.state.engine)
     install_error_handlers(app)
     install_rate_limits(app)
     install_access_log(app)

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from sqlalchemy import String, type_coerce, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import AnswerLayout, Invitation, Professional, Response, Team, Wave
 
@@ -68,10 +68,10 @@ def use_up_invitation(session: Session, invitation_id: int, now: datetime) -> bo
     """Mark a personal invitation used; False when another submission used it first."""
     result = session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.used_at.is_(None))  # type: ignore[union-attr]
+        .where(col(Invitation.id) == invitation_id, col(Invitation.used_at).is_(None))
         .values(used_at=now)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def answer_rows(

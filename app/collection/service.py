@@ -234,9 +234,7 @@ def store_response(
     )
     with session.begin_nested() as savepoint:
         if invitation.kind == InvitationKind.personal and not repository.use_up_invitation(
-            session,
-            invitation.id,
-            now,  # type: ignore[arg-type]
+            session, invitation.id or 0, now
         ):
             raise LinkUnavailable(LinkProblem.used)
         if not repository.insert_response(session, response):
