@@ -14,14 +14,14 @@ from app.db import SessionDep
 from app.errors import Forbidden
 from app.models import Wave
 from app.reports import service
-from app.reports.schemas import Level, ReliabilityReport, ScoresReport
+from app.reports.schemas import MAX_ROW_ID, Level, ReliabilityReport, ScoresReport
 from app.tenancy import get_owned
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 ReportPrincipal = Annotated[
     Principal, Depends(require_scope(Scope.reports_aggregate, Scope.reports_professional))
 ]
-WaveId = Annotated[int, Query(ge=1)]
+WaveId = Annotated[int, Query(ge=1, le=MAX_ROW_ID)]
 FormId = Annotated[str, Query(min_length=1, max_length=32)]
 JSON = "application/json"
 

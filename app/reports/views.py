@@ -17,7 +17,7 @@ from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, utcnow
 from app.models import Wave
 from app.reports import plots, service
-from app.reports.schemas import GroupScores, ScoresReport
+from app.reports.schemas import MAX_ROW_ID, GroupScores, ScoresReport
 from app.templates import environment
 from app.tenancy import get_owned
 
@@ -131,7 +131,7 @@ def report_page(
     request: Request,
     session: SessionDep,
     principal: AggregatePrincipal,
-    wave_id: Annotated[int, Path(ge=1)],
+    wave_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
     form: Annotated[str, Query(min_length=1, max_length=32)] = "jongere",
     lang: Language = "nl",
 ) -> HTMLResponse:
