@@ -1,16 +1,20 @@
 """Pairwise-complete and complete-case covariance of items in one pass over the rows.
 
-The rows are processed in blocks that fit in the CPU cache. Each block is shifted by a rough
-centre (the item means of the first block) so that sums of squares do not lose precision, and
-missing answers become 0 in the shifted block. With ``A`` the answered mask (0/1) and ``X0`` the
-shifted block, three small matrix products hold everything the pairwise covariance needs:
+The rows are processed in blocks that fit in the CPU cache. Missing answers become 0 in the
+block ``X0`` and ``A`` is the answered mask (1/0); three small matrix products per block hold
+everything the pairwise covariance needs:
 
 * ``X0'X0``  -- cross-products over rows where both items are answered,
 * ``X0'A``   -- entry (i, j): sum of item i over rows where item j is answered (and i is),
-* ``A'A``    -- the number of rows where both items are answered.
+* ``A'A``    -- the number of rows where both items are answered,
 
 so that ``cov_ij = (P_ij - S_ij * S_ji / N_ij) / (N_ij - 1)``, which is R's
 ``cov(x, use = "pairwise.complete.obs")``. Blocks without missing values take a cheaper path.
+
+Precision: sums of squares lose digits when an item's mean is far from 0 relative to its spread.
+For response-scale data (means of a few standard deviations) the raw values are used, and a
+non-negative block is zero-filled with one ``fmax(x, 0)``; otherwise every block is shifted by a
+rough centre (the item means of the first rows) first.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from numpy.typing import NDArray
 
 from psychometrics._input import FloatArray
 
-#: values per block (rows x items): about 1 MB of float64, which stays in the CPU cache
+#: values per block (rows x items): about 0.5 MB of float64, which stays in the CPU cache
 _BLOCK_VALUES = 65_536
+#: raw (unshifted) moments are used when every item's mean^2 <= this times its variance
+_RAW_OFFSET_RATIO = 64.0
 
 
 @dataclass(frozen=True)
@@ -52,9 +58,8 @@ def item_moments(
     """Compute pairwise (and optionally complete-case) moments of ``values`` (n x k, NaN = missing)."""
     n_rows, k = values.shape
     block_rows = max(1024, _BLOCK_VALUES // k)
-    shift = _rough_centre(values[:1024])
+    shift, raw = _choose_shift(values[:1024])
     ones = np.ones(block_rows)
-    ones_k = np.ones(k)
     cross = np.zeros((k, k))
     sums = np.zeros((k, k))
     counts = np.zeros((k, k))
@@ -63,13 +68,12 @@ def item_moments(
     cc_cross = np.zeros((k, k)) if complete_cases else None
     cc_sums = np.zeros(k) if complete_cases else None
     n_complete = 0
-    for centred, missing, weights_buffer in _centred_blocks(values, shift, block_rows):
-        # centred: (k, rows) item-by-respondent view of the shifted block
-        rows = centred.shape[1]
-        if not missing.any():
-            block_cross = centred @ centred.T
-            block_sums = centred @ ones[:rows]
-            cross += block_cross
+    for block in _blocks(values, shift, raw, block_rows):
+        filled, rows = block.filled, block.rows  # (k, rows) item-by-respondent view, missing answers are 0
+        block_cross = filled @ filled.T
+        block_sums = filled @ ones[:rows]
+        cross += block_cross
+        if block.n_missing == 0:
             sums += block_sums[:, None]
             counts += rows
             if squares is not None:
@@ -79,22 +83,19 @@ def item_moments(
                 cc_sums += block_sums
             n_complete += rows
             continue
-        np.copyto(centred, 0.0, where=missing)
-        weights = weights_buffer
-        np.logical_not(missing, out=missing)
-        np.copyto(weights, missing)
-        cross += centred @ centred.T
-        sums += centred @ weights.T
-        counts += weights @ weights.T
+        # Missing answers are usually few: correct the all-rows sums with the incomplete rows only.
+        part_filled, part_missing = block.incomplete_part()  # (k, m) values and missing mask (1/0)
+        n_part = part_filled.shape[1]
+        both_missing = part_missing @ part_missing.T
+        item_missing = np.diagonal(both_missing)
+        sums += block_sums[:, None] - part_filled @ part_missing.T
+        counts += rows - item_missing[:, None] - item_missing[None, :] + both_missing
         if squares is not None:
-            squares += (centred * centred) @ weights.T
-        complete_rows = (ones_k @ weights) == k
-        n_block_complete = int(np.count_nonzero(complete_rows))
-        n_complete += n_block_complete
-        if cc_cross is not None and cc_sums is not None and n_block_complete:
-            complete_block = centred[:, complete_rows]
-            cc_cross += complete_block @ complete_block.T
-            cc_sums += complete_block @ ones[:n_block_complete]
+            squares += np.diagonal(block_cross)[:, None] - (part_filled * part_filled) @ part_missing.T
+        n_complete += rows - n_part
+        if cc_cross is not None and cc_sums is not None:
+            cc_cross += block_cross - part_filled @ part_filled.T
+            cc_sums += block_sums - part_filled @ ones[:n_part]
     if not (np.isfinite(cross).all() and np.isfinite(sums).all()):
         # an infinity poisons the products; NaN was zeroed, so this can only be +-inf
         raise ValueError("items contain infinite values; use NaN for a missing answer")
@@ -125,52 +126,84 @@ def item_moments(
     )
 
 
-def _centred_blocks(
-    values: FloatArray, shift: FloatArray, block_rows: int
-) -> Iterator[tuple[FloatArray, NDArray[np.bool_], FloatArray]]:
-    """Yield (centred, missing, weights buffer) per block of rows, each (k, rows), reusing buffers.
+class _Block:
+    """One block of rows with missing answers zero-filled."""
+
+    __slots__ = ("filled", "k", "missing", "n_missing", "row_major", "rows")
+
+    def __init__(
+        self, filled: FloatArray, missing: NDArray[np.bool_], rows: int, k: int, row_major: bool
+    ) -> None:
+        self.filled = filled  # (k, rows) view
+        self.missing = missing  # the flat (row-major) or (k, rows) boolean buffer
+        self.n_missing = int(np.count_nonzero(missing))
+        self.rows = rows
+        self.k = k
+        self.row_major = row_major
+
+    def incomplete_part(self) -> tuple[FloatArray, FloatArray]:
+        """(k, m) zero-filled values and missing indicators (1.0) of the m rows with a missing answer."""
+        if self.row_major:
+            incomplete = np.zeros(self.rows, dtype=bool)
+            incomplete[np.flatnonzero(self.missing) // self.k] = True
+            which = np.flatnonzero(incomplete)
+            by_row = self.missing.reshape(self.rows, self.k)
+            return self.filled.T[which].T, by_row[which].astype(np.float64).T
+        which = np.flatnonzero(np.logical_or.reduce(self.missing, axis=0))
+        return self.filled[:, which], self.missing[:, which].astype(np.float64)
+
+
+def _blocks(values: FloatArray, shift: FloatArray, raw: bool, block_rows: int) -> Iterator[_Block]:
+    """Yield the blocks of ``values`` with missing answers zero-filled, reusing buffers.
 
     Elementwise numpy operations on a (rows, k) view with a small k spend their time in the outer
-    loop; so a C-ordered matrix is shifted through its flat buffer, and a Fortran-ordered one
+    loop; so a C-ordered matrix is handled through its flat buffer, and a Fortran-ordered one
     (what a DataFrame usually holds) through its transpose, both at memory speed, no full copy.
     """
     n_rows, k = values.shape
-    if values.flags.f_contiguous and not values.flags.c_contiguous:
-        by_item = values.T  # (k, n), C-contiguous
-        centred_buffer = np.empty((k, block_rows))
+    row_major = not (values.flags.f_contiguous and not values.flags.c_contiguous)
+    if row_major:
+        source = np.ascontiguousarray(values).reshape(-1)
+        filled_buffer = np.empty(block_rows * k)
+        missing_buffer = np.empty(block_rows * k, dtype=bool)
+        block_shift = np.tile(shift, block_rows)
+    else:
+        source = values.T  # (k, n), C-contiguous
+        filled_buffer = np.empty((k, block_rows))
         missing_buffer = np.empty((k, block_rows), dtype=bool)
-        weights_buffer = np.empty((k, block_rows))
-        column_shift = shift[:, None]
-        for start in range(0, n_rows, block_rows):
-            rows = min(n_rows, start + block_rows) - start
-            centred = centred_buffer[:, :rows]
-            np.subtract(by_item[:, start : start + rows], column_shift, out=centred)
-            missing = missing_buffer[:, :rows]
-            np.isnan(centred, out=missing)
-            yield centred, missing, weights_buffer[:, :rows]
-        return
-    flat = np.ascontiguousarray(values).reshape(-1)
-    tiled_shift = np.tile(shift, block_rows)
-    flat_centred = np.empty(block_rows * k)
-    flat_missing = np.empty(block_rows * k, dtype=bool)
-    flat_weights = np.empty(block_rows * k)
+        block_shift = shift[:, None]
     for start in range(0, n_rows, block_rows):
         rows = min(n_rows, start + block_rows) - start
-        size = rows * k
-        np.subtract(flat[start * k : start * k + size], tiled_shift[:size], out=flat_centred[:size])
-        np.isnan(flat_centred[:size], out=flat_missing[:size])
-        yield (
-            flat_centred[:size].reshape(rows, k).T,
-            flat_missing[:size].reshape(rows, k).T,
-            flat_weights[:size].reshape(rows, k).T,
-        )
+        if row_major:
+            size = rows * k
+            part = source[start * k : start * k + size]
+            filled, missing = filled_buffer[:size], missing_buffer[:size]
+            shift_part = block_shift[:size]
+        else:
+            part = source[:, start : start + rows]
+            filled, missing = filled_buffer[:, :rows], missing_buffer[:, :rows]
+            shift_part = block_shift
+        np.isnan(part, out=missing)
+        if raw and not np.fmin.reduce(part, axis=None) < 0.0:
+            # fmax ignores NaN: for non-negative values this zero-fills in one pass
+            np.fmax(part, 0.0, out=filled)
+        else:
+            np.subtract(part, shift_part, out=filled)
+            np.copyto(filled, 0.0, where=missing)
+        view = filled.reshape(rows, k).T if row_major else filled
+        yield _Block(view, missing, rows, k, row_major)
 
 
-def _rough_centre(block: FloatArray) -> FloatArray:
-    """Item means of a few rows, ignoring NaN (0 for an item with no answers there)."""
-    answered = ~np.isnan(block)
+def _choose_shift(sample: FloatArray) -> tuple[FloatArray, bool]:
+    """The centre to subtract, and whether raw (unshifted) moments are precise enough."""
+    answered = ~np.isnan(sample)
     counts = answered.sum(axis=0)
-    totals = np.where(answered, block, 0.0).sum(axis=0)
-    centre = np.divide(totals, counts, out=np.zeros(block.shape[1]), where=counts > 0)
-    centre[~np.isfinite(centre)] = 0.0
-    return np.asarray(centre, dtype=np.float64)
+    filled = np.where(answered, sample, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = filled.sum(axis=0) / counts
+        spread = (filled * filled).sum(axis=0) / counts - centre * centre
+    centre = np.where(np.isfinite(centre), centre, 0.0)
+    raw = bool(np.all(centre * centre <= _RAW_OFFSET_RATIO * np.where(np.isfinite(spread), spread, 0.0)))
+    if raw:
+        return np.zeros(sample.shape[1]), True
+    return np.asarray(centre, dtype=np.float64), False
