@@ -79,3 +79,22 @@ def test_group_label_types_give_the_same_icc(relabel, many_rows: np.ndarray):
     np.testing.assert_allclose(
         np.sort(agreement.to_numpy()), np.sort(pm.rwg_j(many_rows, ids.astype(str)).to_numpy()), rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("layout", [np.ascontiguousarray, np.asfortranarray])
+def test_centred_data_with_negative_values(layout):
+    """Negative values cannot be zero-filled by fmax(x, 0): those blocks take the general path."""
+    rng = np.random.default_rng(21)
+    values = rng.normal(size=(50_000, 6)) + rng.normal(size=(50_000, 1))
+    values[rng.random(values.shape) < 0.1] = np.nan
+    values[:, 0] = np.abs(values[:, 0])  # one item never negative
+    values = layout(values)
+    expected = pd.DataFrame(values).cov().to_numpy()
+    alpha = 6 / 5 * (1 - np.trace(expected) / expected.sum())
+    assert pm.cronbach_alpha(values).alpha == pytest.approx(alpha, rel=1e-11)
+    np.testing.assert_allclose(
+        pm.inter_item_correlations(values).to_numpy(), pd.DataFrame(values).corr().to_numpy(), rtol=1e-10
+    )
+    complete = values[~np.isnan(values).any(axis=1)]
+    assert pm.cronbach_alpha(values).n == complete.shape[0]
+    assert pm.omega_total(values) == pytest.approx(pm.omega_total(complete), rel=1e-9)
