@@ -111,6 +111,8 @@ class GroupCodes:
 
     codes: IntArray
     labels: pd.Index
+    #: whether some code is -1 (a missing label)
+    any_missing: bool = True
 
 
 def as_group_codes(groups: ArrayLike, n_rows: int, what: str = "groups") -> GroupCodes:
@@ -138,15 +140,21 @@ def as_group_codes(groups: ArrayLike, n_rows: int, what: str = "groups") -> Grou
         lowest = int(labels_in.min())
         span = int(labels_in.max()) - lowest + 1
         if span <= 4 * n_rows + 1_000_000:
-            offsets = (labels_in - lowest).astype(np.intp, copy=False)
+            offsets = labels_in if lowest == 0 else labels_in - lowest
+            offsets = offsets.astype(np.intp, copy=False)
             present = np.bincount(offsets, minlength=span) > 0
-            code_of_offset = np.cumsum(present) - 1
+            # labels that are already 0..J-1 (after the shift) are their own codes
+            codes = offsets if present.all() else (np.cumsum(present) - 1)[offsets]
             return GroupCodes(
-                codes=code_of_offset[offsets].astype(np.intp, copy=False),
+                codes=codes,
                 labels=pd.Index(np.flatnonzero(present) + lowest, name=what),
+                any_missing=False,
             )
     codes, uniques = pd.factorize(labels_in, sort=True, use_na_sentinel=True)
-    return GroupCodes(codes=np.asarray(codes, dtype=np.intp), labels=pd.Index(uniques, name=what))
+    factor_codes = np.asarray(codes, dtype=np.intp)
+    return GroupCodes(
+        codes=factor_codes, labels=pd.Index(uniques, name=what), any_missing=bool((factor_codes < 0).any())
+    )
 
 
 def item_positions(selection: Sequence[Hashable], names: list[Hashable], what: str) -> list[int]:

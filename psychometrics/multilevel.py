@@ -45,10 +45,9 @@ def one_way_anova(scores: ArrayLike, groups: ArrayLike) -> OneWayAnova:
     values = as_score_vector(scores)
     grouping = as_group_codes(groups, values.shape[0])
     codes = grouping.codes
-    keep = ~np.isnan(values)
-    if codes.size and codes.min() < 0:
-        keep &= codes >= 0
-    if not keep.all():
+    missing = np.isnan(values)
+    if grouping.any_missing or missing.any():
+        keep = ~missing & (codes >= 0)
         values = values[keep]
         codes = codes[keep]
     n_labels = len(grouping.labels)
@@ -250,7 +249,7 @@ def rwg_j(items: ItemData, groups: ArrayLike, n_options: int = 5) -> pd.Series:
     values = np.asfortranarray(matrix.values)
     grouping = as_group_codes(groups, values.shape[0])
     codes = grouping.codes
-    if codes.size and codes.min() < 0:
+    if grouping.any_missing:
         keep = codes >= 0
         values = np.asfortranarray(values[keep])
         codes = codes[keep]
@@ -274,21 +273,22 @@ def _group_variances(
     column: FloatArray, codes: IntArray, n_labels: int, group_sizes: FloatArray
 ) -> FloatArray:
     """Variance (n - 1) of one item within each group over its answered values; NaN below 2 answers."""
-    missing = np.isnan(column)
-    counts: FloatArray = group_sizes
+    missing_rows = np.flatnonzero(np.isnan(column))
     with np.errstate(divide="ignore", invalid="ignore"):
-        if missing.any():
-            answered = ~missing
-            counts = np.bincount(codes, weights=answered.astype(np.float64), minlength=n_labels).astype(
-                np.float64, copy=False
-            )
-            filled = np.where(answered, column, 0.0)
+        if missing_rows.size:
+            # answers are mostly present: correct the group sizes and zero the few gaps
+            counts = group_sizes - np.bincount(codes[missing_rows], minlength=n_labels)
+            filled = column.copy()
+            filled[missing_rows] = 0.0
             means = np.bincount(codes, weights=filled, minlength=n_labels) / counts
-            deviations = np.where(answered, filled - means[codes], 0.0)
+            deviations = filled - means[codes]
+            deviations[missing_rows] = 0.0
         else:
+            counts = group_sizes
             means = np.bincount(codes, weights=column, minlength=n_labels) / counts
             deviations = column - means[codes]
-        squares = np.bincount(codes, weights=deviations * deviations, minlength=n_labels)
+        np.multiply(deviations, deviations, out=deviations)
+        squares = np.bincount(codes, weights=deviations, minlength=n_labels)
         return np.where(counts >= 2, squares / (counts - 1.0), np.nan)
 
 
