@@ -284,13 +284,17 @@ def one_factor_ml(cov: FloatArray) -> tuple[FloatArray, FloatArray]:
         gradient = np.concatenate([2.0 * gradient_sigma @ loadings, np.diagonal(gradient_sigma)])
         return value, gradient
 
-    result = optimize.minimize(
-        discrepancy, start, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000}
-    )
-    params = _fisher_scoring(cor, result.x, discrepancy)
+    # Fisher scoring converges in a few steps from the SMC start; BFGS is the fallback
+    params = _fisher_scoring(cor, start, discrepancy)
     _, gradient = discrepancy(params)
     if not np.all(np.isfinite(params)) or float(np.max(np.abs(gradient))) > 1e-8:
-        raise ValueError(f"the one-factor model did not converge: {result.message}")
+        result = optimize.minimize(
+            discrepancy, start, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000}
+        )
+        params = _fisher_scoring(cor, result.x, discrepancy)
+        _, gradient = discrepancy(params)
+        if not np.all(np.isfinite(params)) or float(np.max(np.abs(gradient))) > 1e-8:
+            raise ValueError(f"the one-factor model did not converge: {result.message}")
     residuals = params[k:]
     if np.any(residuals < 0.0):
         warnings.warn(
