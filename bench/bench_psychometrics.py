@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
 import resource
 import shutil
@@ -178,7 +179,9 @@ def versions() -> dict[str, str]:
         "pandas": pd.__version__,
         "scipy": scipy.__version__,
         "pingouin": pingouin.__version__,
-        "machine": f"{platform.machine()}, {platform.system()}",
+        "machine": f"{platform.machine()}, {platform.system()}, {os.cpu_count()} CPUs",
+        # other processes skew every time; the ratios are measured alternately to share the load
+        "load_average_1min": f"{os.getloadavg()[0]:.2f}",
     }
 
 
