@@ -16,7 +16,7 @@ def many_rows() -> np.ndarray:
     latent = rng.normal(size=(70_000, 1))
     values = np.clip(np.rint(3 + latent + rng.normal(scale=0.9, size=(70_000, 5))), 1, 5)
     holes = rng.random(values.shape) < 0.04
-    holes[:20_000] = False  # the first blocks are complete, later ones are not
+    holes[:30_000] = False  # the first block (26,214 rows of 5 items) is complete, later ones are not
     values[holes] = np.nan
     return values
 
