@@ -187,6 +187,10 @@ def group_reliability(scores: ArrayLike, groups: ArrayLike) -> pd.Series:
     Series
         Indexed by the sorted group labels, named ``"reliability"``.
 
+    References
+    ----------
+    Bliese, P. D. (2000), as for :func:`icc1`; Spearman-Brown prophecy formula.
+
     Examples
     --------
     Matches R ``n_j * icc / (1 + (n_j - 1) * icc)`` with ``icc <- multilevel::ICC1(aov(...))`` and

@@ -119,6 +119,12 @@ def team_reliability(
         Fewer than 2 teams, no professional with 2 or more respondents, scores without variance,
         lengths that differ, an unknown method.
 
+    References
+    ----------
+    Bates, D., Maechler, M., Bolker, B., & Walker, S. (2015). Fitting linear mixed-effects models
+    using lme4. *Journal of Statistical Software*, 67(1), 1-48.
+    Snijders, T. A. B., & Bosker, R. J. (2012). *Multilevel analysis* (2nd ed.), ch. 3.5. Sage.
+
     Examples
     --------
     Matches R (lme4)::

@@ -382,6 +382,11 @@ def item_analysis(
     ValueError
         As :func:`cronbach_alpha`.
 
+    References
+    ----------
+    Revelle, W. (2022). *psych: Procedures for Psychological, Psychometric, and Personality
+    Research* (R package 2.2.9), ``alpha``.
+
     Examples
     --------
     Matches R ``a <- psych::alpha(x)``: ``a$item.stats$n``, ``$mean``, ``$sd``, ``$r.drop``,
