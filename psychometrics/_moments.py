@@ -148,9 +148,13 @@ class _Block:
             incomplete[np.flatnonzero(self.missing) // self.k] = True
             which = np.flatnonzero(incomplete)
             by_row = self.missing.reshape(self.rows, self.k)
-            return self.filled.T[which].T, by_row[which].astype(np.float64).T
+            # np.take is several times faster than fancy indexing for these gathers
+            return (
+                np.take(self.filled.T, which, axis=0).T,
+                np.take(by_row, which, axis=0).astype(np.float64).T,
+            )
         which = np.flatnonzero(np.logical_or.reduce(self.missing, axis=0))
-        return self.filled[:, which], self.missing[:, which].astype(np.float64)
+        return np.take(self.filled, which, axis=1), np.take(self.missing, which, axis=1).astype(np.float64)
 
 
 def _blocks(values: FloatArray, shift: FloatArray, raw: bool, block_rows: int) -> Iterator[_Block]:
