@@ -45,26 +45,34 @@ def one_way_anova(scores: ArrayLike, groups: ArrayLike) -> OneWayAnova:
     values = as_score_vector(scores)
     grouping = as_group_codes(groups, values.shape[0])
     codes = grouping.codes
-    missing = np.isnan(values)
-    if grouping.any_missing or missing.any():
-        keep = ~missing & (codes >= 0)
-        values = values[keep]
-        codes = codes[keep]
+    if grouping.any_missing:
+        labelled = codes >= 0
+        values = values[labelled]
+        codes = codes[labelled]
     n_labels = len(grouping.labels)
+    # Missing scores are usually few: zero them and correct the counts instead of compacting.
+    missing_rows = np.flatnonzero(np.isnan(values))
     sizes = np.bincount(codes, minlength=n_labels).astype(np.float64)
+    filled = values
+    if missing_rows.size:
+        sizes -= np.bincount(codes[missing_rows], minlength=n_labels)
+        filled = values.copy()
+        filled[missing_rows] = 0.0
     present = sizes > 0
     n_groups = int(np.count_nonzero(present))
-    n = int(values.shape[0])
+    n = int(values.shape[0] - missing_rows.size)
     if n_groups < 2:
         raise ValueError(f"an ICC needs at least 2 groups with a score, got {n_groups}")
     if n - n_groups < 1:
         raise ValueError("every group has a single respondent: the within-group variance is undefined")
-    sums = np.bincount(codes, weights=values, minlength=n_labels)
+    sums = np.bincount(codes, weights=filled, minlength=n_labels)
     with np.errstate(divide="ignore", invalid="ignore"):
         means = sums / sizes
-    grand = float(values.mean())
+    grand = float(sums.sum()) / n
     # two passes (deviations from the group means) keep full precision, as R's aov does
-    deviations = values - means[codes]
+    deviations = filled - means[codes]
+    if missing_rows.size:
+        deviations[missing_rows] = 0.0
     ssw = float(np.dot(deviations, deviations))
     ssb = float(np.sum(sizes[present] * (means[present] - grand) ** 2))
     msb = ssb / (n_groups - 1)

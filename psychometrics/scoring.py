@@ -81,7 +81,7 @@ def score_scale(
         raise ValueError(f"min_answered must be between 1 and the number of items ({k}), got {min_answered}")
     reversed_positions = set(item_positions(reverse, matrix.names, "reverse"))
     total = np.zeros(n_rows)
-    n_answered = np.zeros(n_rows)
+    n_answered = np.full(n_rows, float(k))
     for position in range(k):
         column = values[:, position]
         lowest, highest = np.fmin.reduce(column), np.fmax.reduce(column)
@@ -92,15 +92,17 @@ def score_scale(
                 f"answers must lie within the scale {scale_min}..{scale_max}; "
                 f"item {matrix.names[position]!r} has {lowest}..{highest}"
             )
+        # answered values lie in [scale_min, scale_max]: fmax(x, scale_min) leaves them alone and
+        # turns a missing answer (NaN) into scale_min, which is taken off again below
+        answer = np.fmax(column, scale_min)
         if position in reversed_positions:
-            column = (scale_min + scale_max) - column
-        missing = np.isnan(column)
-        if missing.any():
-            total += np.where(missing, 0.0, column)
-            n_answered += ~missing
-        else:
-            total += column
-            n_answered += 1.0
+            np.subtract(scale_min + scale_max, answer, out=answer)
+        total += answer
+        missing_rows = np.flatnonzero(np.isnan(column))
+        if missing_rows.size:
+            # a missing reversed item added scale_max, a missing plain item scale_min
+            total[missing_rows] -= scale_max if position in reversed_positions else scale_min
+            n_answered[missing_rows] -= 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         score = total / n_answered
     score[n_answered < min_answered] = np.nan
