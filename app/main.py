@@ -20,6 +20,7 @@ from app.collection import views as respondent_views
 from app.config import Settings, get_settings
 from app.db import get_engine, writing_engine
 from app.errors import install_error_handlers, logger
+from app.feedback import views as feedback_views
 from app.instrument_registry import check_recorded_versions
 from app.logging import install_access_log
 from app.ratelimit import install_rate_limits
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_api.router, prefix=API_PREFIX, dependencies=[Depends(get_principal)])
     app.include_router(respondent_views.router)
     app.include_router(report_views.router)
+    app.include_router(feedback_views.router)
     app.state.respondent_outage_page = respondent_views.unavailable_page
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -2,6 +2,7 @@
 
 from app.models.api_key import ApiKey
 from app.models.audit import AuditEvent
+from app.models.feedback_link import FeedbackLink
 from app.models.invitation import Invitation, InvitationKind
 from app.models.municipality import Municipality
 from app.models.partner import Partner, PartnerKind
@@ -15,6 +16,7 @@ __all__ = [
     "AnswerLayout",
     "ApiKey",
     "AuditEvent",
+    "FeedbackLink",
     "InstrumentVersion",
     "Invitation",
     "InvitationKind",

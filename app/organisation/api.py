@@ -20,6 +20,8 @@ from app.organisation.schemas import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     MAX_ROW_ID,
+    FeedbackLinkCreate,
+    FeedbackLinkPublic,
     InvitationCreate,
     InvitationPublic,
     InvitationUpdate,
@@ -85,6 +87,7 @@ TeamId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 ProfessionalId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 WaveId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 InvitationId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+FeedbackLinkId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 FilterId = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
 
@@ -485,3 +488,77 @@ def invitation_qr_png(
     invitation = service.get_invitation(session=session, principal=principal, invitation_id=invitation_id)
     url = service.invitation_url(base, invitation.token)
     return Response(qr.qr_png(url), media_type="image/png", headers=NO_STORE)
+
+
+# -- feedback links -------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/professionals/{professional_id}/feedback-links",
+    status_code=status.HTTP_201_CREATED,
+    tags=["feedback links"],
+    responses=_WRITE_ERRORS,
+)
+def create_feedback_link(
+    response: Response,
+    session: SessionDep,
+    principal: ManagePrincipal,
+    professional_id: ProfessionalId,
+    base: BaseUrl,
+    link_in: FeedbackLinkCreate | None = None,
+) -> FeedbackLinkPublic:
+    """A personal link (`url`) where the professional sees their own scores; send it to them only.
+
+    The body is optional: `expires_at` lets the link stop by itself.
+    """
+    response.headers.update(NO_STORE)
+    link = service.create_feedback_link(
+        session=session,
+        principal=principal,
+        professional_id=professional_id,
+        link_in=link_in or FeedbackLinkCreate(),
+    )
+    return service.present_feedback_link(link, base_url=base)
+
+
+@router.get(
+    "/professionals/{professional_id}/feedback-links", tags=["feedback links"], responses=_OBJECT_ERRORS
+)
+def list_feedback_links(
+    response: Response,
+    session: SessionDep,
+    principal: ManagePrincipal,
+    professional_id: ProfessionalId,
+    base: BaseUrl,
+) -> list[FeedbackLinkPublic]:
+    """Every feedback link of the professional, revoked and expired ones too, oldest first."""
+    response.headers.update(NO_STORE)
+    links = service.list_feedback_links(session=session, principal=principal, professional_id=professional_id)
+    return [service.present_feedback_link(link, base_url=base) for link in links]
+
+
+@router.get("/feedback-links/{link_id}", tags=["feedback links"], responses=_OBJECT_ERRORS)
+def get_feedback_link(
+    response: Response,
+    session: SessionDep,
+    principal: ManagePrincipal,
+    link_id: FeedbackLinkId,
+    base: BaseUrl,
+) -> FeedbackLinkPublic:
+    response.headers.update(NO_STORE)
+    link = service.get_feedback_link(session=session, principal=principal, link_id=link_id)
+    return service.present_feedback_link(link, base_url=base)
+
+
+@router.post("/feedback-links/{link_id}/revoke", tags=["feedback links"], responses=_OBJECT_ERRORS)
+def revoke_feedback_link(
+    response: Response,
+    session: SessionDep,
+    principal: ManagePrincipal,
+    link_id: FeedbackLinkId,
+    base: BaseUrl,
+) -> FeedbackLinkPublic:
+    """Revoke at once; the page then answers 410. Final: create a new link instead."""
+    response.headers.update(NO_STORE)
+    link = service.revoke_feedback_link(session=session, principal=principal, link_id=link_id)
+    return service.present_feedback_link(link, base_url=base)

@@ -9,7 +9,7 @@ from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, SQLModel, col, select
 
 from app.auth import Principal
-from app.models import Invitation, Partner, Professional, Response, Team, Wave
+from app.models import FeedbackLink, Invitation, Partner, Professional, Response, Team, Wave
 from app.tenancy import Owned, get_owned, scoped
 
 OwnedRowT = TypeVar("OwnedRowT", bound=SQLModel)
@@ -81,8 +81,8 @@ def detach_professionals_from_partner(session: Session, partner: Partner) -> Non
 
 
 def delete_what_belongs_to_professional(session: Session, professional: Professional) -> None:
-    """The professional's invitations and the responses about them."""
-    for model in (Invitation, Response):
+    """The professional's invitations and feedback links, and the responses about them."""
+    for model in (Invitation, FeedbackLink, Response):
         session.exec(
             sql_delete(model)
             .where(col(model.municipality_id) == professional.municipality_id)
@@ -137,3 +137,17 @@ def waves_by_id(session: Session, principal: Principal, wave_ids: set[int]) -> d
         return {}
     query = scoped(select(Wave), Wave.municipality_id, principal).where(col(Wave.id).in_(wave_ids))
     return {wave.id: wave for wave in session.exec(query).all() if wave.id is not None}
+
+
+def get_feedback_link(session: Session, principal: Principal, link_id: int) -> FeedbackLink:
+    return get_owned(session, FeedbackLink, link_id, principal, label="feedback link")
+
+
+def feedback_links_of_professional(
+    session: Session, principal: Principal, professional: Professional
+) -> list[FeedbackLink]:
+    """Every feedback link of ``professional``, oldest first."""
+    query = scoped(select(FeedbackLink), FeedbackLink.municipality_id, principal).where(
+        FeedbackLink.professional_id == professional.id
+    )
+    return list(session.exec(query.order_by(col(FeedbackLink.id))).all())

@@ -210,3 +210,28 @@ class InvitationPublic(_Output):
     revoked_at: datetime | None
     used_at: datetime | None
     created_at: datetime
+
+
+# -- feedback links -------------------------------------------------------------------------------------
+
+
+class FeedbackLinkStatus(StrEnum):
+    active = "active"
+    expired = "expired"
+    revoked = "revoked"
+
+
+class FeedbackLinkCreate(_Input):
+    expires_at: UtcDatetime | None = None
+
+
+class FeedbackLinkPublic(_Output):
+    id: int
+    municipality_id: int
+    professional_id: int
+    token: str
+    url: str
+    status: FeedbackLinkStatus
+    created_at: datetime
+    revoked_at: datetime | None
+    expires_at: datetime | None

@@ -19,6 +19,7 @@ from app.main import create_app
 from app.organisation.api import router
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import (
+    make_feedback_link,
     make_key,
     make_municipality,
     make_partner,
@@ -64,6 +65,7 @@ def world(session: Session) -> World:
     professional = make_professional(session, team, partner=partner)
     wave = make_wave(session, owner, closes_at=utcnow() + timedelta(days=30))
     invitation = make_invitation(session, wave, professional)
+    feedback_link = make_feedback_link(session, professional)
 
     other = make_municipality(session, "Bars-B")
     other_team = make_team(session, other)
@@ -77,6 +79,7 @@ def world(session: Session) -> World:
             "professional": professional.id,
             "wave": wave.id,
             "invitation": invitation.id,
+            "feedback_link": feedback_link.id,
         },
         own=make_key(session, owner, "manage"),
         other=make_key(session, other, "manage"),
@@ -93,6 +96,7 @@ class Route:
     body: dict[str, Any] | None = None
     writes: bool = False
     object_route: bool = True  # addresses one object by id in the path
+    created: bool = False  # answers 201 although it addresses an object (a child is created)
 
     def url(self, ids: dict[str, int]) -> str:
         return "/api/v1" + self.path.format(**ids)
@@ -149,6 +153,10 @@ ROUTES = [
     Route("DELETE", "/invitations/{invitation}", writes=True),
     Route("GET", "/invitations/{invitation}/qr.svg"),
     Route("GET", "/invitations/{invitation}/qr.png"),
+    Route("POST", "/professionals/{professional}/feedback-links", writes=True, created=True),
+    Route("GET", "/professionals/{professional}/feedback-links"),
+    Route("GET", "/feedback-links/{feedback_link}"),
+    Route("POST", "/feedback-links/{feedback_link}/revoke", writes=True),
 ]
 
 
@@ -212,7 +220,8 @@ def test_access_matrix(client, world, route):
         assert research.status_code == 200, research.text
 
     owner = call(client, route, world, world.own)
-    expected = {"POST": 200 if route.object_route else 201, "DELETE": 204}.get(route.method, 200)
+    created = route.created or not route.object_route
+    expected = {"POST": 201 if created else 200, "DELETE": 204}.get(route.method, 200)
     assert owner.status_code == expected, owner.text
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from datetime import datetime
 
 from sqlmodel import Session
 
 from app.auth import create_api_key
-from app.models import Municipality, Partner, Professional, Team
+from app.models import FeedbackLink, Municipality, Partner, Professional, Team
 
 
 def make_municipality(session: Session, name: str | None = None) -> Municipality:
@@ -52,3 +54,16 @@ def make_professional(session: Session, team: Team, *, display_name: str = "Sam"
     session.add(professional)
     session.flush()
     return professional
+
+
+def make_feedback_link(
+    session: Session, professional: Professional, *,
+    expires_at: datetime | None = None, revoked_at: datetime | None = None,
+) -> FeedbackLink:
+    link = FeedbackLink(
+        municipality_id=professional.municipality_id, professional_id=professional.id,
+        token=secrets.token_urlsafe(24), expires_at=expires_at, revoked_at=revoked_at,
+    )
+    session.add(link)
+    session.flush()
+    return link

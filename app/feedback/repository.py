@@ -1,0 +1,41 @@
+"""Every query of the feedback page; each is bound to the municipality of the link."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from app.models import FeedbackLink, Professional, Response, Wave
+
+
+def link_by_token(session: Session, token: str) -> FeedbackLink | None:
+    return session.exec(select(FeedbackLink).where(FeedbackLink.token == token)).first()
+
+
+def professional_of(session: Session, link: FeedbackLink) -> Professional | None:
+    professional = session.get(Professional, link.professional_id)
+    if professional is None or professional.municipality_id != link.municipality_id:
+        return None
+    return professional
+
+
+def wave_of_municipality(session: Session, municipality_id: int, wave_id: int) -> Wave | None:
+    wave = session.get(Wave, wave_id)
+    return wave if wave is not None and wave.municipality_id == municipality_id else None
+
+
+def waves_rating(session: Session, professional: Professional, forms: tuple[str, ...]) -> list[Wave]:
+    """The waves with at least one response about ``professional`` on ``forms``, newest first."""
+    rated = (
+        select(Response.wave_id)
+        .where(Response.municipality_id == professional.municipality_id)
+        .where(Response.professional_id == professional.id)
+        .where(col(Response.form).in_(forms))
+        .distinct()
+    )
+    query = (
+        select(Wave)
+        .where(Wave.municipality_id == professional.municipality_id)
+        .where(col(Wave.id).in_(rated))
+        .order_by(col(Wave.opens_at).desc(), col(Wave.id).desc())
+    )
+    return list(session.exec(query).all())

@@ -1,0 +1,239 @@
+"""The professional's own feedback: their subscale scores beside their team's and the municipality's.
+
+Every number comes from the reports service (:func:`app.reports.service.scores_report` per
+professional and per team, :func:`~app.reports.service._subscale_scores` for the municipality as
+one group), so the page shows exactly what a report would, and hides exactly what a report hides
+(:mod:`app.reports.disclosure`). On top of that, a comparison is left out when the difference
+between it and a cell shown beside it would describe a group smaller than the minimum: the
+professional's team minus the professional is "the colleagues", and that group must not be
+worked out by subtraction either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+from sqlmodel import Session
+
+from app.audit import service as audit
+from app.collection.answers import NO_PROFESSIONAL, NO_TEAM
+from app.db import utcnow
+from app.feedback import repository
+from app.models import FeedbackLink, Professional, Wave
+from app.reports.disclosure import suppressed_groups
+from app.reports.schemas import GroupScore, GroupScores, ScoresReport
+from app.reports.service import Grouping, Selection, _subscale_scores, scores_report, select_answers
+from instrument.schema import Form
+
+RATED_FORMS = ("jongere", "ouder")
+"""The forms on which others rate the professional (``professional`` is about their own place)."""
+MAX_TOKEN_LENGTH = 64
+MAX_WAVE_ID = 2**31 - 1
+RELIABLE = 0.70
+"""The reliability a professional's mean should reach; ``respondents_needed`` aims at the same."""
+
+
+class LinkProblem(StrEnum):
+    unknown = "unknown"
+    revoked = "revoked"
+    expired = "expired"
+    wave = "wave"
+
+
+class FeedbackUnavailable(Exception):
+    """The link, or the wave asked for, cannot show a page; ``status`` is the HTTP status."""
+
+    def __init__(self, problem: LinkProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+        self.status = 410 if problem in (LinkProblem.revoked, LinkProblem.expired) else 404
+
+
+@dataclass(frozen=True)
+class SubscaleFeedback:
+    """One subscale: the professional's own cell, and the comparisons that may be shown beside it."""
+
+    subscale: str
+    title: dict[str, str]
+    own: GroupScore | None
+    team: GroupScore | None
+    municipality: GroupScore | None
+    reliability: float | None
+    more_needed: int | None
+    """Responses still needed for a reliable score (0: reliable now; None: cannot be said)."""
+
+
+@dataclass(frozen=True)
+class FormFeedback:
+    form: str
+    shown: bool
+    """False: fewer than the minimum responses about the professional, and no number is shown."""
+    subscales: list[SubscaleFeedback] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    link: FeedbackLink
+    professional: Professional
+    wave: Wave | None
+    """None when no wave has a response about the professional yet."""
+    other_waves: list[Wave]
+    forms: list[FormFeedback]
+    min_group_size: int
+
+
+def open_link(session: Session, token: str) -> FeedbackLink:
+    """The usable link behind ``token``; unknown 404, revoked or expired 410."""
+    link = repository.link_by_token(session, token) if 0 < len(token) <= MAX_TOKEN_LENGTH else None
+    if link is None:
+        raise FeedbackUnavailable(LinkProblem.unknown)
+    if link.revoked_at is not None:
+        raise FeedbackUnavailable(LinkProblem.revoked)
+    if link.expires_at is not None and link.expires_at <= utcnow():
+        raise FeedbackUnavailable(LinkProblem.expired)
+    return link
+
+
+def parse_wave_id(value: str | None) -> int | None:
+    """The ``wave_id`` query parameter; anything but a row id is a wave that does not exist."""
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or not 1 <= int(value) <= MAX_WAVE_ID:
+        raise FeedbackUnavailable(LinkProblem.wave)
+    return int(value)
+
+
+def feedback(session: Session, *, token: str, wave_id: int | None, min_group_size: int) -> Feedback:
+    """The page of the link ``token`` for ``wave_id`` (default: the latest wave rating them)."""
+    link = open_link(session, token)
+    professional = repository.professional_of(session, link)
+    if professional is None:  # pragma: no cover - the link is deleted with the professional
+        raise FeedbackUnavailable(LinkProblem.unknown)
+    rated_in = repository.waves_rating(session, professional, RATED_FORMS)
+    if wave_id is None:
+        wave = rated_in[0] if rated_in else None
+    else:
+        wave = repository.wave_of_municipality(session, professional.municipality_id, wave_id)
+        if wave is None:
+            raise FeedbackUnavailable(LinkProblem.wave)
+    forms: list[FormFeedback] = []
+    if wave is not None:
+        for form in RATED_FORMS:
+            selection = select_answers(
+                session,
+                wave=wave,
+                form=form,
+                municipality_id=professional.municipality_id,
+                min_group_size=min_group_size,
+            )
+            if selection.matrix.n:  # a form nobody answered in this wave is not mentioned
+                forms.append(_form_feedback(session, selection, professional))
+        audit.record(
+            session,
+            None,
+            "feedback.read",
+            object_type="professional",
+            object_id=professional.id,
+            wave_id=wave.id,
+            municipality_id=professional.municipality_id,
+            detail={"feedback_link_id": link.id},
+        )
+    return Feedback(
+        link=link,
+        professional=professional,
+        wave=wave,
+        other_waves=[other for other in rated_in if wave is None or other.id != wave.id],
+        forms=forms,
+        min_group_size=min_group_size,
+    )
+
+
+def _own_group(
+    report: ScoresReport, professional: Professional, team_sizes: dict[int | None, int]
+) -> int | None:
+    """The professional's row of the report: in their current team, else where most answered."""
+    rows = [index for index, row in enumerate(report.groups) if row.code == professional.code]
+    if not rows:
+        return None
+    groups: list[GroupScores] = report.groups
+    for index in rows:
+        if groups[index].team_id == professional.team_id:
+            return index
+    return max(rows, key=lambda index: team_sizes.get(groups[index].team_id, 0))
+
+
+def _form_feedback(session: Session, selection: Selection, professional: Professional) -> FormFeedback:
+    matrix = selection.matrix
+    minimum = selection.min_group_size
+    mine = matrix.professional_ids == professional.id
+    team_sizes: dict[int | None, int] = {}
+    for team_id in matrix.team_ids[mine]:
+        key = None if int(team_id) == NO_TEAM else int(team_id)
+        team_sizes[key] = team_sizes.get(key, 0) + 1
+    by_professional = scores_report(session, selection, "professional")
+    own_index = _own_group(by_professional, professional, team_sizes)
+    if own_index is None:
+        return FormFeedback(selection.form.id, shown=False)
+    own_row = by_professional.groups[own_index]
+    if team_sizes.get(own_row.team_id, 0) < minimum:
+        return FormFeedback(selection.form.id, shown=False)
+
+    by_team = scores_report(session, selection, "team")
+    team_row = next(
+        (row for row in by_team.groups if own_row.team_id is not None and row.team_id == own_row.team_id),
+        None,
+    )
+    everyone = Grouping(
+        codes=np.zeros(matrix.n, dtype=np.int64),
+        team_ids=np.array([NO_TEAM], dtype=np.int64),
+        professional_ids=np.array([NO_PROFESSIONAL], dtype=np.int64),
+    )
+    titles = _subscale_titles(selection.form)
+    subscales = []
+    for position, group in enumerate(selection.groups):
+        aggregation = by_professional.subscales[position]
+        own = own_row.scores[group.subscale]
+        if own.suppressed or own.n is None:
+            subscales.append(
+                SubscaleFeedback(group.subscale, titles[group.subscale], None, None, None, None, None)
+            )
+            continue
+        team = team_row.scores[group.subscale] if team_row is not None else None
+        if team is not None and (team.suppressed or _difference_hidden(own, team, minimum)):
+            team = None
+        _, cells = _subscale_scores(selection, group, everyone, "professional")
+        municipality: GroupScore | None = cells[0]
+        if municipality is not None and (
+            municipality.suppressed
+            or _difference_hidden(own, municipality, minimum)
+            or (team is not None and _difference_hidden(team, municipality, minimum))
+        ):
+            municipality = None
+        needed = aggregation.respondents_needed
+        subscales.append(
+            SubscaleFeedback(
+                subscale=group.subscale,
+                title=titles[group.subscale],
+                own=own,
+                team=team,
+                municipality=municipality,
+                reliability=own.group_reliability,
+                more_needed=None if needed is None else max(needed - own.n, 0),
+            )
+        )
+    return FormFeedback(selection.form.id, shown=True, subscales=subscales)
+
+
+def _difference_hidden(inner: GroupScore, outer: GroupScore, minimum: int) -> bool:
+    """Whether ``outer`` minus ``inner`` (shown side by side) is a group too small to be shown."""
+    rest = (outer.n or 0) - (inner.n or 0)
+    return rest > 0 and bool(suppressed_groups({"rest": rest}, minimum))
+
+
+def _subscale_titles(form: Form) -> dict[str, dict[str, str]]:
+    titles = {subscale.id: dict(subscale.title) for subscale in form.core_subscales.values()}
+    for module in form.modules.values():
+        titles.update({subscale.id: dict(subscale.title) for subscale in module.subscales.values()})
+    return titles

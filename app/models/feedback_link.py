@@ -1,0 +1,28 @@
+"""The feedback link: a personal, revocable address where a professional sees their own scores."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, utcnow
+
+
+class FeedbackLink(SQLModel, table=True):
+    """A capability for one professional's feedback page (``/f/{token}``).
+
+    Whoever holds the link sees that professional's scores, so a coordinator can revoke it (a
+    revocation is final) or let it expire. The token is stored as given so the link can be sent
+    again; it is never logged (the link id is). Deleting the professional deletes their links.
+    """
+
+    __tablename__ = "feedback_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True, ondelete="CASCADE")
+    professional_id: int = Field(foreign_key="professional.id", index=True, ondelete="CASCADE")
+    token: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
