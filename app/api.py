@@ -15,6 +15,7 @@ def build_api_router() -> APIRouter:
     protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
 
     # Routers are imported here so that importing app.api stays cheap and free of cycles.
+    from app.apikeys.api import router as apikeys_router
     from app.collection.api import router as collection_router
     from app.exports.api import router as exports_router
     from app.instrument_api import router as instrument_router
@@ -26,6 +27,7 @@ def build_api_router() -> APIRouter:
     protected.include_router(collection_router)
     protected.include_router(exports_router)
     protected.include_router(reports_router)
+    protected.include_router(apikeys_router)
 
     api = APIRouter()
     api.include_router(public)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -11,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -30,6 +33,9 @@ metadata: MetaData = SQLModel.metadata
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_IMMEDIATE = "verbonden_sqlite_immediate"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Requests that never write. Everything else may write, even a GET: an API call records when its
+# key was last used, and reading professional scores or an export writes an audit row.
+READ_ONLY_PREFIXES = ("/s/", "/f/", "/static/", "/healthz", "/readyz")
 
 
 def utcnow() -> datetime:
@@ -69,11 +75,45 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> 
     cursor.close()
 
 
-def _begin_sqlite(connection: Connection) -> None:
-    # A writing request takes the write lock at BEGIN: a deferred transaction that reads first and
-    # writes later fails at once with SQLITE_BUSY when another writer committed in between.
-    immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+class _SQLiteWriters:
+    """One writer at a time per process, queued on a lock instead of SQLite's busy handler.
+
+    A writing request's transaction begins IMMEDIATE (a deferred one that reads first and writes
+    later fails at once with SQLITE_BUSY when another writer committed in between). Waiting for
+    the write lock in SQLite's busy handler means sleeping and polling, which under many
+    concurrent submissions collapses throughput; waiting on a Python lock hands the database to
+    the next writer the moment the previous one returns its connection. Other processes on the
+    same file still meet SQLite's busy timeout.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def begin(self, connection: Connection) -> None:
+        if not connection.get_execution_options().get(SQLITE_IMMEDIATE, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        info = connection.info
+        if not info.get(_HOLDS_WRITE_LOCK):
+            if not self.lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is busy"))
+            info[_HOLDS_WRITE_LOCK] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.release(info)
+            raise
+
+    def release(self, info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS_WRITE_LOCK, False):
+            self.lock.release()
+
+    def checkin(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # The session is closed and its transaction over: the next writer may begin.
+        self.release(record.info)
+
+
+_HOLDS_WRITE_LOCK = "verbonden_holds_write_lock"
 
 
 def writing_engine(engine: Engine) -> Engine:
@@ -91,8 +131,11 @@ def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
             database_url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
+        writers = _SQLiteWriters()
         event.listen(engine, "connect", _set_sqlite_pragmas)
-        event.listen(engine, "begin", _begin_sqlite)
+        event.listen(engine, "begin", writers.begin)
+        event.listen(engine, "checkin", writers.checkin)
+        event.listen(engine, "invalidate", lambda _conn, record, _exc: writers.release(record.info))
         return engine
     return create_engine(
         database_url,
@@ -122,7 +165,8 @@ def get_session(request: Request) -> Iterator[Session]:
     write that was not stored.
     """
     state = request.app.state
-    engine = state.engine if request.method in READ_METHODS else state.write_engine
+    read_only = request.method in READ_METHODS and request.url.path.startswith(READ_ONLY_PREFIXES)
+    engine = state.engine if read_only else state.write_engine
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
