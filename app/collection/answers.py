@@ -43,13 +43,16 @@ def decode(answer_strings: list[str], width: int) -> npt.NDArray[np.float64]:
     return _decode_bytes("".join(answer_strings).encode("ascii"), width)
 
 
+# character code -> answer value: digits their value, "." NaN (any other byte as the subtraction gives)
+_ANSWER_VALUE = np.arange(256, dtype=np.float64) - ord("0")
+_ANSWER_VALUE[ord(MISSING_ANSWER)] = np.nan
+
+
 def _decode_bytes(joined: bytes, width: int) -> npt.NDArray[np.float64]:
     if not joined:
         return np.empty((0, width))
     raw = np.frombuffer(joined, dtype=np.uint8).reshape(-1, width)
-    values = raw.astype(np.float64) - ord("0")
-    values[raw == ord(MISSING_ANSWER)] = np.nan
-    return values
+    return _ANSWER_VALUE[raw]
 
 
 def load_answer_matrix(
@@ -66,7 +69,7 @@ def load_answer_matrix(
     the union of their items; an item a layout does not have is NaN for its responses. The
     columns follow ``item_order`` when given (the instrument's order), then the layouts' own order.
     """
-    read = repository.answer_columns(session, wave_id=wave_id, form=form, municipality_id=municipality_id)
+    read = repository.answer_arrays(session, wave_id=wave_id, form=form, municipality_id=municipality_id)
     if read is None:
         rows = repository.answer_rows(session, wave_id=wave_id, form=form, municipality_id=municipality_id)
         count = len(rows)
@@ -75,7 +78,7 @@ def load_answer_matrix(
             (NO_TEAM if row[1] is None else row[1] for row in rows), dtype=np.int64, count=count
         )
         layout_ids = np.fromiter((row[2] for row in rows), dtype=np.int64, count=count)
-        answers = [row[3].encode("ascii") for row in rows]
+        answers = "".join(f"{row[3]}," for row in rows).encode("ascii")
     else:
         professional_ids, team_ids, layout_ids, answers = read
         team_ids[team_ids == -1] = NO_TEAM
@@ -87,15 +90,31 @@ def load_answer_matrix(
     for layout_id in present:
         columns.extend(item for item in layout_items[layout_id] if item not in columns)
     column_of = {item: index for index, item in enumerate(columns)}
+    buffer = np.frombuffer(answers, dtype=np.uint8)
 
-    values = np.full((len(answers), len(columns)), np.nan)
+    if len(present) == 1:  # the common case: one layout, every row the same width
+        items = layout_items[present[0]]
+        targets = [column_of[item] for item in items]
+        # each row is the layout's characters and a comma; the comma column is never read
+        raw = buffer.reshape(-1, len(items) + 1)[:, :-1]
+        if targets == list(range(len(columns))):
+            values = _ANSWER_VALUE[raw]
+        else:
+            values = np.full((raw.shape[0], len(columns)), np.nan)
+            values[:, targets] = _ANSWER_VALUE[raw]
+        return AnswerMatrix(tuple(columns), values, professional_ids, team_ids)
+
+    # rows of several layouts: each row's place in the buffer from the widths of the rows before it
+    width_of = {layout_id: len(layout_items[layout_id]) + 1 for layout_id in present}
+    row_widths = np.zeros(len(layout_ids), dtype=np.intp)
+    for layout_id, width in width_of.items():
+        row_widths[layout_ids == layout_id] = width
+    starts = np.cumsum(row_widths) - row_widths
+    values = np.full((len(layout_ids), len(columns)), np.nan)
     for layout_id in present:
         items = layout_items[layout_id]
-        targets = [column_of[item] for item in items]
-        if len(present) == 1:  # the common case: one layout, no fancy indexing of rows
-            values[:, targets] = _decode_bytes(b"".join(answers), len(items))
-            continue
+        columns_here = np.asarray([column_of[item] for item in items], dtype=np.intp)
         positions = np.flatnonzero(layout_ids == layout_id)
-        block = _decode_bytes(b"".join(answers[position] for position in positions), len(items))
-        values[np.ix_(positions, np.asarray(targets, dtype=np.intp))] = block
+        raw = buffer[starts[positions][:, None] + np.arange(len(items))]
+        values[np.ix_(positions, columns_here)] = _ANSWER_VALUE[raw]
     return AnswerMatrix(tuple(columns), values, professional_ids, team_ids)
