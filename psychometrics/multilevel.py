@@ -69,8 +69,10 @@ def one_way_anova(scores: ArrayLike, groups: ArrayLike) -> OneWayAnova:
     with np.errstate(divide="ignore", invalid="ignore"):
         means = sums / sizes
     grand = float(sums.sum()) / n
-    # two passes (deviations from the group means) keep full precision, as R's aov does
-    deviations = filled - means[codes]
+    # two passes (deviations from the group means) keep full precision, as R's aov does;
+    # in place, because every fresh 8 MB temporary costs page faults
+    deviations = np.take(means, codes, mode="clip")  # codes are valid indices
+    np.subtract(filled, deviations, out=deviations)
     if missing_rows.size:
         deviations[missing_rows] = 0.0
     ssw = float(np.dot(deviations, deviations))
@@ -272,8 +274,9 @@ def rwg_j(items: ItemData, groups: ArrayLike, n_options: int = 5) -> pd.Series:
     n_items = values.shape[1]
     group_sizes = np.bincount(codes, minlength=n_labels).astype(np.float64)
     variance_sum = np.zeros(n_labels)
+    work = np.empty(values.shape[0])
     for item in range(n_items):
-        variance_sum += _group_variances(values[:, item], codes, n_labels, group_sizes)
+        variance_sum += _group_variances(values[:, item], codes, n_labels, group_sizes, work)
     mean_variance = variance_sum / n_items
     ratio = np.minimum(mean_variance / null_variance, 1.0)
     agreement = n_items * (1.0 - ratio) / (n_items * (1.0 - ratio) + ratio)
@@ -282,25 +285,33 @@ def rwg_j(items: ItemData, groups: ArrayLike, n_options: int = 5) -> pd.Series:
 
 
 def _group_variances(
-    column: FloatArray, codes: IntArray, n_labels: int, group_sizes: FloatArray
+    column: FloatArray, codes: IntArray, n_labels: int, group_sizes: FloatArray, work: FloatArray
 ) -> FloatArray:
-    """Variance (n - 1) of one item within each group over its answered values; NaN below 2 answers."""
+    """Variance (n - 1) of one item within each group over its answered values; NaN below 2 answers.
+
+    ``work`` is a scratch array as long as ``column``, reused across items (every fresh large
+    temporary costs page faults).
+    """
     missing_rows = np.flatnonzero(np.isnan(column))
+    counts = group_sizes
+    if missing_rows.size:
+        # answers are mostly present: correct the group sizes and zero the few gaps
+        counts = group_sizes - np.bincount(codes[missing_rows], minlength=n_labels)
+        np.copyto(work, column)
+        work[missing_rows] = 0.0
+        sums = np.bincount(codes, weights=work, minlength=n_labels)
+    else:
+        sums = np.bincount(codes, weights=column, minlength=n_labels)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if missing_rows.size:
-            # answers are mostly present: correct the group sizes and zero the few gaps
-            counts = group_sizes - np.bincount(codes[missing_rows], minlength=n_labels)
-            filled = column.copy()
-            filled[missing_rows] = 0.0
-            means = np.bincount(codes, weights=filled, minlength=n_labels) / counts
-            deviations = filled - means[codes]
-            deviations[missing_rows] = 0.0
-        else:
-            counts = group_sizes
-            means = np.bincount(codes, weights=column, minlength=n_labels) / counts
-            deviations = column - means[codes]
-        np.multiply(deviations, deviations, out=deviations)
-        squares = np.bincount(codes, weights=deviations, minlength=n_labels)
+        means = sums / counts
+    # deviations from the group means (two passes keep full precision); codes are valid indices
+    np.take(means, codes, out=work, mode="clip")
+    np.subtract(column, work, out=work)
+    if missing_rows.size:
+        work[missing_rows] = 0.0
+    np.multiply(work, work, out=work)
+    squares = np.bincount(codes, weights=work, minlength=n_labels)
+    with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(counts >= 2, squares / (counts - 1.0), np.nan)
 
 

@@ -82,6 +82,7 @@ def score_scale(
     reversed_positions = set(item_positions(reverse, matrix.names, "reverse"))
     total = np.zeros(n_rows)
     n_answered = np.full(n_rows, float(k))
+    answer = np.empty(n_rows)  # reused per item: fresh large temporaries cost page faults
     for position in range(k):
         column = values[:, position]
         lowest, highest = np.fmin.reduce(column), np.fmax.reduce(column)
@@ -94,7 +95,7 @@ def score_scale(
             )
         # answered values lie in [scale_min, scale_max]: fmax(x, scale_min) leaves them alone and
         # turns a missing answer (NaN) into scale_min, which is taken off again below
-        answer = np.fmax(column, scale_min)
+        np.fmax(column, scale_min, out=answer)
         if position in reversed_positions:
             np.subtract(scale_min + scale_max, answer, out=answer)
         total += answer
@@ -104,7 +105,7 @@ def score_scale(
             total[missing_rows] -= scale_max if position in reversed_positions else scale_min
             n_answered[missing_rows] -= 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        score = total / n_answered
+        score = np.divide(total, n_answered, out=total)
     score[n_answered < min_answered] = np.nan
     # guard against rounding just past the ends (e.g. 5.000000000000001)
     np.clip(score, scale_min, scale_max, out=score)
