@@ -26,6 +26,8 @@ cli.add_typer(db_cli, name="db")
 apikey_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 cli.add_typer(municipality_cli, name="municipality")
 cli.add_typer(apikey_cli, name="apikey")
+retention_cli = typer.Typer(help="Retention of responses.", no_args_is_help=True)
+cli.add_typer(retention_cli, name="retention")
 
 
 def fail(message: str) -> typer.Exit:
@@ -119,6 +121,41 @@ def municipality_create(name: Annotated[str, typer.Argument(help="Name, e.g. 'Ba
         session.add(municipality)
         session.commit()
         typer.echo(f"created municipality {slug} (id {municipality.id})")
+
+
+@municipality_cli.command("delete")
+def municipality_delete(
+    slug: Annotated[str, typer.Argument(help="Slug of the municipality")],
+    yes: Annotated[bool, typer.Option("--yes", help="Really erase everything it owns")] = False,
+) -> None:
+    """Erase a municipality and everything it owns (teams, professionals, waves, responses, keys)."""
+    from app.retention import delete_municipality
+
+    settings_or_exit()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        municipality = session.exec(select(Municipality).where(Municipality.slug == slug)).first()
+        if municipality is None:
+            raise fail(f"no municipality {slug!r}")
+        if not yes:
+            raise fail(f"this erases {slug} and all its data for good; run again with --yes")
+        erased = delete_municipality(session, municipality)
+        session.commit()
+    typer.echo(f"erased municipality {slug} with {erased} responses")
+
+
+@retention_cli.command("apply")
+def retention_apply() -> None:
+    """Delete responses older than VERBONDEN_RETENTION_DAYS and say how many."""
+    from app.retention import apply_retention, retention_cutoff
+
+    settings = settings_or_exit()
+    if settings.retention_days is None:
+        raise fail("VERBONDEN_RETENTION_DAYS is not set; nothing is deleted")
+    with Session(get_engine()) as session:
+        deleted = apply_retention(session, retention_days=settings.retention_days)
+        session.commit()
+    cutoff = retention_cutoff(settings.retention_days)
+    typer.echo(f"deleted {deleted} responses submitted before {cutoff:%Y-%m-%d %H:%M} UTC")
 
 
 @cli.command()
