@@ -5,7 +5,15 @@ NaN = missing), checked against psych, lavaan/semTools, multilevel and lme4.
 Nothing here knows about HTTP, SQL or the instrument files.
 """
 
-from psychometrics.multilevel import group_reliability, icc1, icc2, respondents_needed, rwg_j
+from psychometrics.multilevel import (
+    IccSummary,
+    group_reliability,
+    icc1,
+    icc2,
+    icc_summary,
+    respondents_needed,
+    rwg_j,
+)
 from psychometrics.nested import TeamReliability, team_reliability
 from psychometrics.reliability import (
     AlphaResult,
@@ -18,11 +26,13 @@ from psychometrics.scoring import score_scale
 
 __all__ = [
     "AlphaResult",
+    "IccSummary",
     "TeamReliability",
     "cronbach_alpha",
     "group_reliability",
     "icc1",
     "icc2",
+    "icc_summary",
     "inter_item_correlations",
     "item_analysis",
     "omega_total",

@@ -96,6 +96,74 @@ def _icc1_from_anova(anova: OneWayAnova) -> float:
     return (anova.msb - anova.msw) / denominator
 
 
+@dataclass(frozen=True)
+class IccSummary:
+    """ICC(1), ICC(2) and the group reliabilities of one score, from a single one-way ANOVA.
+
+    Each attribute equals the function of the same name (:func:`icc1`, :func:`icc2`,
+    :func:`group_reliability`) on the same data, and raises the same ``ValueError`` when that
+    function would, at the moment it is read: the ANOVA is done once, in :func:`icc_summary`.
+    """
+
+    anova: OneWayAnova
+
+    @property
+    def icc1(self) -> float:
+        """ICC(1), as :func:`icc1`."""
+        return _icc1_from_anova(self.anova)
+
+    @property
+    def icc2(self) -> float:
+        """ICC(2), as :func:`icc2`."""
+        anova = self.anova
+        if not anova.msb > 0.0:
+            raise ValueError("the group means do not differ (MSB = 0): ICC(2) is undefined")
+        return (anova.msb - anova.msw) / anova.msb
+
+    @property
+    def group_reliability(self) -> pd.Series:
+        """Reliability of each group's mean, as :func:`group_reliability`."""
+        icc = _icc1_from_anova(self.anova)
+        sizes = self.anova.group_sizes
+        reliability = sizes * icc / (1.0 + (sizes - 1.0) * icc)
+        return pd.Series(reliability, index=self.anova.labels.rename("group"), name="reliability")
+
+
+def icc_summary(scores: ArrayLike, groups: ArrayLike) -> IccSummary:
+    """ICC(1), ICC(2) and group reliabilities of one score from a single one-way ANOVA.
+
+    For a report that needs all three: :func:`icc1`, :func:`icc2` and :func:`group_reliability`
+    each run the ANOVA of ``aov(score ~ factor(group))`` again.
+
+    Missing data: respondents with a missing score or group label are dropped (**listwise**).
+
+    Parameters
+    ----------
+    scores : 1-D array or Series
+        One score per respondent.
+    groups : 1-D array or Series
+        Group label per respondent.
+
+    Returns
+    -------
+    IccSummary
+        ``.icc1``, ``.icc2`` and ``.group_reliability``, each equal to its function.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 groups with a score, only groups of one, lengths that differ; reading an
+        attribute raises what its function raises (no score variance, MSB = 0).
+
+    Examples
+    --------
+    Matches R ``multilevel::ICC1(aov(score ~ factor(group), data = d))`` (``.icc1``), ``ICC2``
+    (``.icc2``) and ``n_j * icc / (1 + (n_j - 1) * icc)`` (``.group_reliability``), as the
+    functions of those names do; ``icc_summary(scores, groups).icc1 == icc1(scores, groups)``.
+    """
+    return IccSummary(one_way_anova(scores, groups))
+
+
 def icc1(scores: ArrayLike, groups: ArrayLike) -> float:
     r"""ICC(1): the share of score variance that lies between groups (one-way ANOVA estimator).
 
@@ -134,7 +202,7 @@ def icc1(scores: ArrayLike, groups: ArrayLike) -> float:
     --------
     Matches R ``multilevel::ICC1(aov(score ~ factor(group), data = d))``.
     """
-    return _icc1_from_anova(one_way_anova(scores, groups))
+    return icc_summary(scores, groups).icc1
 
 
 def icc2(scores: ArrayLike, groups: ArrayLike) -> float:
@@ -166,10 +234,7 @@ def icc2(scores: ArrayLike, groups: ArrayLike) -> float:
     --------
     Matches R ``multilevel::ICC2(aov(score ~ factor(group), data = d))``.
     """
-    anova = one_way_anova(scores, groups)
-    if not anova.msb > 0.0:
-        raise ValueError("the group means do not differ (MSB = 0): ICC(2) is undefined")
-    return (anova.msb - anova.msw) / anova.msb
+    return icc_summary(scores, groups).icc2
 
 
 def group_reliability(scores: ArrayLike, groups: ArrayLike) -> pd.Series:
@@ -206,11 +271,7 @@ def group_reliability(scores: ArrayLike, groups: ArrayLike) -> pd.Series:
     Matches R ``n_j * icc / (1 + (n_j - 1) * icc)`` with ``icc <- multilevel::ICC1(aov(...))`` and
     ``n_j <- table(d$group)``.
     """
-    anova = one_way_anova(scores, groups)
-    icc = _icc1_from_anova(anova)
-    sizes = anova.group_sizes
-    reliability = sizes * icc / (1.0 + (sizes - 1.0) * icc)
-    return pd.Series(reliability, index=anova.labels.rename("group"), name="reliability")
+    return icc_summary(scores, groups).group_reliability
 
 
 def rwg_j(items: ItemData, groups: ArrayLike, n_options: int = 5) -> pd.Series:

@@ -386,9 +386,10 @@ def _subscale_scores(
     reliabilities = np.full(size, np.nan)
     labels = codes
     try:
-        icc_1 = number(psychometrics.icc1(scores, labels))
-        icc_2 = number(psychometrics.icc2(scores, labels))
-        reliability = psychometrics.group_reliability(scores, labels)
+        summary = psychometrics.icc_summary(scores, labels)  # one ANOVA for all three
+        icc_1 = number(summary.icc1)
+        icc_2 = number(summary.icc2)
+        reliability = summary.group_reliability
         reliabilities[reliability.index.to_numpy(dtype=np.int64)] = reliability.to_numpy()
     except ValueError as exc:
         warnings.append(f"ICC of {name} per {unit} cannot be computed: {_reason(exc)}.")
