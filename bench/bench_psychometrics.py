@@ -190,7 +190,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     import pingouin
 
     n = 200_000 if quick else 1_000_000
-    repeats = 3 if quick else 9
+    repeats = 3 if quick else 15
     results: list[dict[str, Any]] = []
 
     complete_frame, professionals = simulate(n, missing=0.0)
