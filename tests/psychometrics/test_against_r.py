@@ -342,3 +342,12 @@ def test_nested_team_variance_on_its_boundary_equals_lme4(reference: dict[str, A
     assert result.var_residual == pytest.approx(expected["var_residual"], **ML)
     assert result.log_likelihood == pytest.approx(expected["log_likelihood"], rel=1e-7)
     np.testing.assert_allclose(result.teams["reliability"], 0.0, atol=1e-6)
+
+
+def test_icc_summary_gives_all_three_from_one_anova(reference: dict[str, Any], nested: pd.DataFrame):
+    expected = reference["nested"]["icc_professional"]
+    summary = pm.icc_summary(as_float_array(reference["nested"]["scores"]), nested["professional"])
+    # R: multilevel::ICC1(aov(...)), ICC2(aov(...)), n_j * icc / (1 + (n_j - 1) * icc)
+    assert summary.icc1 == pytest.approx(expected["icc1"], **CLOSED)
+    assert summary.icc2 == pytest.approx(expected["icc2"], **CLOSED)
+    np.testing.assert_allclose(summary.group_reliability.to_numpy(), expected["group_reliability"], rtol=1e-9)

@@ -340,3 +340,13 @@ def test_team_reliability_nests_professional_labels_in_teams():
     assert reused.var_professional == pytest.approx(unique.var_professional, rel=1e-12)
     assert (reused.teams["n_professionals"] == 3).all()
     assert 0.0 <= reused.icc_team <= 1.0 and 0.0 <= reused.icc_professional <= 1.0
+
+
+def test_icc_summary_raises_when_a_value_is_read():
+    summary = pm.icc_summary([2.0, 2.0, 2.0, 2.0], ["a", "a", "b", "b"])
+    with pytest.raises(ValueError, match="no variance"):
+        _ = summary.icc1
+    with pytest.raises(ValueError, match="MSB = 0"):
+        _ = summary.icc2
+    with pytest.raises(ValueError, match="at least 2 groups"):
+        pm.icc_summary([1.0, 2.0], ["a", "a"])
