@@ -57,7 +57,7 @@ def item_moments(
 ) -> ItemMoments:
     """Compute pairwise (and optionally complete-case) moments of ``values`` (n x k, NaN = missing)."""
     n_rows, k = values.shape
-    block_rows = max(1024, _BLOCK_VALUES // k)
+    block_rows = max(1, min(n_rows, max(1024, _BLOCK_VALUES // k)))
     shift, raw = _choose_shift(values[:1024])
     ones = np.ones(block_rows)
     cross = np.zeros((k, k))
@@ -170,19 +170,20 @@ def _blocks(values: FloatArray, shift: FloatArray, raw: bool, block_rows: int) -
         source = np.ascontiguousarray(values).reshape(-1)
         filled_buffer = np.empty(block_rows * k)
         missing_buffer = np.empty(block_rows * k, dtype=bool)
-        block_shift = np.tile(shift, block_rows)
+        # a scalar 0 when the raw values are used (tiling costs more than small inputs take)
+        block_shift: FloatArray | float = np.tile(shift, block_rows) if not raw else 0.0
     else:
         source = values.T  # (k, n), C-contiguous
         filled_buffer = np.empty((k, block_rows))
         missing_buffer = np.empty((k, block_rows), dtype=bool)
-        block_shift = shift[:, None]
+        block_shift = shift[:, None] if not raw else 0.0
     for start in range(0, n_rows, block_rows):
         rows = min(n_rows, start + block_rows) - start
         if row_major:
             size = rows * k
             part = source[start * k : start * k + size]
             filled, missing = filled_buffer[:size], missing_buffer[:size]
-            shift_part = block_shift[:size]
+            shift_part = block_shift[:size] if isinstance(block_shift, np.ndarray) else block_shift
         else:
             part = source[:, start : start + rows]
             filled, missing = filled_buffer[:, :rows], missing_buffer[:, :rows]
