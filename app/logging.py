@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("verbonden.access")
 
@@ -20,18 +20,33 @@ def configure_logging(level: str = "info") -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
-def install_access_log(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+class AccessLogMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware task and stream per request on the submission's hot path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not logger.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "(no route)")
-        logger.info(
-            "%s %s %d %.1fms",
-            request.method,
-            path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
+        status = 500
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "(no route)")
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.info("%s %s %d %.1fms", scope["method"], path, status, elapsed_ms)
+
+
+def install_access_log(app: FastAPI) -> None:
+    app.add_middleware(AccessLogMiddleware)

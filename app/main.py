@@ -22,7 +22,7 @@ from app.db import get_engine, writing_engine
 from app.errors import install_error_handlers, logger
 from app.feedback import views as feedback_views
 from app.instrument_registry import check_recorded_versions
-from app.logging import install_access_log
+from app.logging import configure_logging, install_access_log
 from app.ratelimit import install_rate_limits
 from app.reports import views as report_views
 from app.security import install_security_headers
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Measure verbondenheid: gezien worden, erbij horen, ertoe doen.",
         lifespan=lifespan,
     )
+    configure_logging(settings.log_level)
     app.state.settings = settings
     app.state.engine = get_engine(settings)
     app.state.write_engine = writing_engine(app.state.engine)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from app.auth import Principal, Scope, require_scope
 from app.collection import service
 from app.collection.schemas import ResponseCreate, ResponseReceipt
+from app.collection.service import LinkUnavailable
 from app.db import SessionDep
 
 router = APIRouter(tags=["responses"])
@@ -35,13 +36,17 @@ def submit_response(
 ) -> JSONResponse:
     """Store a response; the same ``Idempotency-Key`` again stores nothing new and answers 200."""
     key = service.submission_key("api", f"{principal.api_key_id}:{idempotency_key or secrets.token_hex(16)}")
-    if service.already_stored(session, key):
+    try:
+        questionnaire = service.open_questionnaire(
+            session, body.token, for_municipality=principal.municipality_id
+        )
+    except LinkUnavailable:
+        if not service.already_stored(session, key):
+            raise
+        # A retry of a response stored before (it may have used up a personal link): answer as then.
         invitation = service.invitation_for_retry(session, body.token, principal.municipality_id)
         receipt = ResponseReceipt(stored=False, form=invitation.form, wave_id=invitation.wave_id)
         return JSONResponse(receipt.model_dump(), status_code=200)
-    questionnaire = service.open_questionnaire(
-        session, body.token, for_municipality=principal.municipality_id
-    )
     answers = service.check_answers(questionnaire, body.answers)
     stored = service.store_response(session, questionnaire, answers, language=body.language, key=key)
     receipt = ResponseReceipt(

@@ -11,6 +11,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import String, type_coerce, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -22,12 +24,19 @@ def invitation_by_token(session: Session, token: str) -> Invitation | None:
     return session.exec(select(Invitation).where(Invitation.token == token)).first()
 
 
-def invitation_context(session: Session, invitation: Invitation) -> tuple[Wave, Professional, Team | None]:
-    wave = session.get(Wave, invitation.wave_id)
-    professional = session.get(Professional, invitation.professional_id)
-    if wave is None or professional is None:  # the foreign keys make this unreachable
-        raise LookupError(f"invitation {invitation.id} points to a missing wave or professional")
-    return wave, professional, session.get(Team, professional.team_id)
+def invitation_with_context(
+    session: Session, token: str
+) -> tuple[Invitation, Wave, Professional, Team | None] | None:
+    """The invitation of a link with its wave, professional and team, in one query (the form's hot path)."""
+    statement = (
+        select(Invitation, Wave, Professional, Team)
+        .join(Wave, col(Wave.id) == col(Invitation.wave_id))
+        .join(Professional, col(Professional.id) == col(Invitation.professional_id))
+        .outerjoin(Team, col(Team.id) == col(Professional.team_id))
+        .where(Invitation.token == token)
+    )
+    row = session.exec(statement).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 def answer_layout(session: Session, *, version: str, form: str, modules: str, item_ids: str) -> AnswerLayout:
@@ -52,16 +61,22 @@ def response_exists(session: Session, submission_key: str) -> bool:
     return session.exec(statement).first() is not None
 
 
-def insert_response(session: Session, response: Response) -> bool:
-    """Insert; False when a response with the same submission key exists (a retry or double tap)."""
-    try:
-        with session.begin_nested():
-            session.add(response)
-    except IntegrityError:
-        if response_exists(session, response.submission_key):
-            return False
-        raise
-    return True
+def insert_response(session: Session, values: dict[str, Any]) -> bool:
+    """Insert one response in one statement; False when its submission key was stored before.
+
+    ``INSERT ... ON CONFLICT (submission_key) DO NOTHING`` makes a retried or double-tapped
+    submission a no-op without a failed statement (and without a savepoint to recover from one).
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Response)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["submission_key"])
+        .returning(col(Response.id))
+    )
+    # RETURNING, not rowcount: an ORM-enabled INSERT does not promise a rowcount on every driver.
+    return session.execute(statement).first() is not None
 
 
 def use_up_invitation(session: Session, invitation_id: int, now: datetime) -> bool:

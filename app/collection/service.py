@@ -18,7 +18,7 @@ from app.collection import repository
 from app.db import utcnow
 from app.errors import AppError
 from app.instrument_registry import instrument_for_version
-from app.models import MISSING_ANSWER, Invitation, InvitationKind, Professional, Response, Team, Wave
+from app.models import MISSING_ANSWER, Invitation, InvitationKind, Professional, Team, Wave
 from instrument import Form, Instrument, Item
 
 LANGUAGES = ("nl", "en")
@@ -127,12 +127,10 @@ def open_questionnaire(
     ``for_municipality`` restricts the lookup to one municipality (the partner API), so a key never
     learns about another municipality's links.
     """
-    invitation = repository.invitation_by_token(session, token) if token else None
-    if invitation is None or (
-        for_municipality is not None and invitation.municipality_id != for_municipality
-    ):
+    found = repository.invitation_with_context(session, token) if token else None
+    if found is None or (for_municipality is not None and found[0].municipality_id != for_municipality):
         raise LinkUnavailable(LinkProblem.unknown)
-    wave, professional, team = repository.invitation_context(session, invitation)
+    invitation, wave, professional, team = found
     problem = link_problem(invitation, wave, now or utcnow())
     if problem is not None:
         raise LinkUnavailable(problem)
@@ -210,8 +208,6 @@ def store_response(
     it gets :class:`LinkUnavailable` (used).
     """
     now = now or utcnow()
-    if repository.response_exists(session, key):
-        return False
     invitation = questionnaire.invitation
     layout = repository.answer_layout(
         session,
@@ -220,24 +216,25 @@ def store_response(
         modules=",".join(questionnaire.modules),
         item_ids=",".join(questionnaire.item_ids),
     )
-    response = Response(
-        municipality_id=invitation.municipality_id,
-        wave_id=invitation.wave_id,
-        professional_id=invitation.professional_id if questionnaire.about_professional else None,
-        team_id=questionnaire.professional.team_id,
-        form=questionnaire.form.id,
-        layout_id=layout.id,  # type: ignore[arg-type]
-        language=language if language in LANGUAGES else DEFAULT_LANGUAGE,
-        answers=encode_answers(questionnaire.item_ids, answers),
-        submitted_at=now.replace(minute=0, second=0, microsecond=0),
-        submission_key=key,
-    )
+    values = {
+        "municipality_id": invitation.municipality_id,
+        "wave_id": invitation.wave_id,
+        "professional_id": invitation.professional_id if questionnaire.about_professional else None,
+        "team_id": questionnaire.professional.team_id,
+        "form": questionnaire.form.id,
+        "layout_id": layout.id,
+        "language": language if language in LANGUAGES else DEFAULT_LANGUAGE,
+        "answers": encode_answers(questionnaire.item_ids, answers),
+        "submitted_at": now.replace(minute=0, second=0, microsecond=0),
+        "submission_key": key,
+    }
+    if invitation.kind != InvitationKind.personal:
+        return repository.insert_response(session, values)
+    # A personal link: the response and the link's use stand or fall together.
     with session.begin_nested() as savepoint:
-        if invitation.kind == InvitationKind.personal and not repository.use_up_invitation(
-            session, invitation.id or 0, now
-        ):
-            raise LinkUnavailable(LinkProblem.used)
-        if not repository.insert_response(session, response):
-            savepoint.rollback()
+        if not repository.insert_response(session, values):
             return False
+        if not repository.use_up_invitation(session, invitation.id or 0, now):
+            savepoint.rollback()
+            raise LinkUnavailable(LinkProblem.used)
     return True

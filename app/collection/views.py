@@ -192,11 +192,12 @@ def submit_form(
     thanks = RedirectResponse(f"/s/{token}/bedankt?lang={posted.lang}", status_code=303)
     valid_id = 16 <= len(posted.submission_id) <= 64
     key = service.submission_key("form", posted.submission_id if valid_id else secrets.token_hex(16))
-    if valid_id and service.already_stored(session, key):
-        return thanks
     try:
         questionnaire = service.open_questionnaire(session, token)
     except LinkUnavailable as problem:
+        # A retry of a submission that was stored (and used up a personal link) is thanked again.
+        if valid_id and service.already_stored(session, key):
+            return thanks
         return render_link_problem(request, problem, posted.lang)
     page = form_page(token, questionnaire, posted.lang)
     request.state.form_page = page

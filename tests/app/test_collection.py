@@ -260,3 +260,14 @@ def test_a_self_report_is_not_linked_to_the_professional_who_gave_it(client, ses
     assert response.status_code == 303
     row = session.exec(select(Response)).one()
     assert row.professional_id is None and row.team_id == team.id and row.form == "professional"
+
+
+def test_the_access_log_names_the_route_never_the_token(client, setting, caplog):
+    import logging
+
+    *_, invitation = setting
+    caplog.set_level(logging.INFO, logger="verbonden.access")
+    submit_all(client, invitation.token)
+    lines = [record.getMessage() for record in caplog.records if record.name == "verbonden.access"]
+    assert any(line.startswith("POST /s/{token} 303") for line in lines), lines
+    assert not any(invitation.token in line for line in lines)
