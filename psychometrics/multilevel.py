@@ -320,13 +320,12 @@ def rwg_j(items: ItemData, groups: ArrayLike, n_options: int = 5) -> pd.Series:
         raise ValueError(f"n_options must be an integer of at least 2, got {n_options!r}")
     matrix = as_item_matrix(items, min_items=1)
     check_finite_or_missing(matrix.values)
-    # one contiguous column per item (a DataFrame usually is Fortran-ordered already)
-    values = np.asfortranarray(matrix.values)
+    values = matrix.values
     grouping = as_group_codes(groups, values.shape[0])
     codes = grouping.codes
     if grouping.any_missing:
         keep = codes >= 0
-        values = np.asfortranarray(values[keep])
+        values = values[keep]
         codes = codes[keep]
     n_labels = len(grouping.labels)
     if n_labels == 0 or codes.size == 0:
@@ -335,9 +334,11 @@ def rwg_j(items: ItemData, groups: ArrayLike, n_options: int = 5) -> pd.Series:
     n_items = values.shape[1]
     group_sizes = np.bincount(codes, minlength=n_labels).astype(np.float64)
     variance_sum = np.zeros(n_labels)
-    work = np.empty(values.shape[0])
+    # scratch columns reused for every item: fresh 8 MB temporaries cost page faults
+    answers, work = np.empty(values.shape[0]), np.empty(values.shape[0])
     for item in range(n_items):
-        variance_sum += _group_variances(values[:, item], codes, n_labels, group_sizes, work)
+        np.copyto(answers, values[:, item])  # contiguous, whatever the layout of the table
+        variance_sum += _group_variances(answers, codes, n_labels, group_sizes, work)
     mean_variance = variance_sum / n_items
     ratio = np.minimum(mean_variance / null_variance, 1.0)
     agreement = n_items * (1.0 - ratio) / (n_items * (1.0 - ratio) + ratio)
@@ -350,19 +351,16 @@ def _group_variances(
 ) -> FloatArray:
     """Variance (n - 1) of one item within each group over its answered values; NaN below 2 answers.
 
-    ``work`` is a scratch array as long as ``column``, reused across items (every fresh large
-    temporary costs page faults).
+    ``column`` is a contiguous scratch copy of the item (its missing values are set to 0 here) and
+    ``work`` a scratch array of the same length.
     """
     missing_rows = np.flatnonzero(np.isnan(column))
     counts = group_sizes
     if missing_rows.size:
         # answers are mostly present: correct the group sizes and zero the few gaps
         counts = group_sizes - np.bincount(codes[missing_rows], minlength=n_labels)
-        np.copyto(work, column)
-        work[missing_rows] = 0.0
-        sums = np.bincount(codes, weights=work, minlength=n_labels)
-    else:
-        sums = np.bincount(codes, weights=column, minlength=n_labels)
+        column[missing_rows] = 0.0
+    sums = np.bincount(codes, weights=column, minlength=n_labels)
     with np.errstate(divide="ignore", invalid="ignore"):
         means = sums / counts
     # deviations from the group means (two passes keep full precision); codes are valid indices

@@ -70,8 +70,7 @@ def score_scale(
     if not (math.isfinite(scale_min) and math.isfinite(scale_max)) or scale_min >= scale_max:
         raise ValueError(f"scale_min must be below scale_max, got {scale_min} and {scale_max}")
     matrix = as_item_matrix(items, min_items=1)
-    # one contiguous column per item (a DataFrame usually is Fortran-ordered already)
-    values = np.asfortranarray(matrix.values)
+    values = matrix.values
     n_rows, k = values.shape
     if min_answered is None:
         min_answered = max(k - 1, 1)
@@ -82,9 +81,13 @@ def score_scale(
     reversed_positions = set(item_positions(reverse, matrix.names, "reverse"))
     total = np.zeros(n_rows)
     n_answered = np.full(n_rows, float(k))
-    answer = np.empty(n_rows)  # reused per item: fresh large temporaries cost page faults
+    # scratch columns reused per item: fresh large temporaries cost page faults
+    answer, contiguous = np.empty(n_rows), np.empty(n_rows)
     for position in range(k):
         column = values[:, position]
+        if not column.flags.c_contiguous:
+            np.copyto(contiguous, column)  # one strided read instead of one per pass
+            column = contiguous
         lowest, highest = np.fmin.reduce(column), np.fmax.reduce(column)
         if np.isinf(lowest) or np.isinf(highest):
             raise ValueError("items contain infinite values; use NaN for a missing answer")
