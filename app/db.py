@@ -139,9 +139,11 @@ def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         return engine
     return create_engine(
         database_url,
+        # No pre-ping: it would cost a round trip on every request. A connection that died (the
+        # database restarted) fails its request with a disconnect error, SQLAlchemy then discards
+        # the whole pool, and the next request connects afresh; /readyz reports the outage.
         pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
+        max_overflow=max(pool_size // 4, 1),
         pool_timeout=10,
         connect_args={"connect_timeout": 5},
     )

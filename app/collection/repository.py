@@ -9,11 +9,13 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import String, type_coerce, update
+from sqlalchemy import String, event, type_coerce, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session, col, select
 
 from app.models import AnswerLayout, Invitation, Professional, Response, Team, Wave
@@ -54,6 +56,47 @@ def answer_layout(session: Session, *, version: str, form: str, modules: str, it
     except IntegrityError:  # another request created it first
         layout = session.exec(statement).one()
     return layout
+
+
+class _LayoutIds:
+    """Answer layout ids, remembered per process once they are *committed*.
+
+    A layout never changes or disappears once a response refers to it, so a submission need not
+    look it up again. An id is remembered only after a real COMMIT of the transaction that found or
+    created it: a layout created in a transaction that is rolled back (or in a test's savepoint)
+    is never remembered.
+    """
+
+    PENDING = "verbonden_pending_layouts"
+    COMMITTING = "verbonden_real_commit"
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[str, str, str, str], int] = {}
+        event.listen(Engine, "begin", lambda connection: connection.info.pop(self.COMMITTING, None))
+        event.listen(Engine, "commit", lambda connection: connection.info.__setitem__(self.COMMITTING, True))
+        event.listen(SASession, "after_commit", self._after_commit)
+        event.listen(SASession, "after_rollback", lambda session: session.info.pop(self.PENDING, None))
+
+    def _after_commit(self, session: SASession) -> None:
+        pending = session.info.pop(self.PENDING, None)
+        if pending is not None:
+            connection_info, layouts = pending
+            if connection_info.pop(self.COMMITTING, False):
+                self.known.update(layouts)
+
+    def get(self, session: Session, *, version: str, form: str, modules: str, item_ids: str) -> int:
+        key = (str(session.get_bind().engine.url), version, form, modules)
+        known = self.known.get(key)
+        if known is not None:
+            return known
+        layout = answer_layout(session, version=version, form=form, modules=modules, item_ids=item_ids)
+        _, layouts = session.info.setdefault(self.PENDING, (session.connection().info, {}))
+        layouts[key] = layout.id
+        return layout.id or 0
+
+
+_layout_ids = _LayoutIds()
+answer_layout_id = _layout_ids.get
 
 
 def response_exists(session: Session, submission_key: str) -> bool:

@@ -209,7 +209,7 @@ def store_response(
     """
     now = now or utcnow()
     invitation = questionnaire.invitation
-    layout = repository.answer_layout(
+    layout_id = repository.answer_layout_id(
         session,
         version=questionnaire.instrument.version,
         form=questionnaire.form.id,
@@ -222,7 +222,7 @@ def store_response(
         "professional_id": invitation.professional_id if questionnaire.about_professional else None,
         "team_id": questionnaire.professional.team_id,
         "form": questionnaire.form.id,
-        "layout_id": layout.id,
+        "layout_id": layout_id,
         "language": language if language in LANGUAGES else DEFAULT_LANGUAGE,
         "answers": encode_answers(questionnaire.item_ids, answers),
         "submitted_at": now.replace(minute=0, second=0, microsecond=0),
