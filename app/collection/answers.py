@@ -19,8 +19,10 @@ NO_PROFESSIONAL = -1  # a response to a form that is not about a named professio
 class AnswerMatrix:
     """Every response of one wave and form: one row per response, one column per item.
 
-    ``values`` holds the answers as float64 with NaN for "weet ik niet" or unanswered;
-    ``professional_ids`` and ``team_ids`` (``NO_TEAM`` when the team was deleted) label the rows.
+    ``values`` holds the answers as float64 with NaN for "weet ik niet" or unanswered, one
+    contiguous column per item (Fortran order) and read-only, so :meth:`columns` can hand out
+    views; ``professional_ids`` and ``team_ids`` (``NO_TEAM`` when the team was deleted) label the
+    rows.
     """
 
     item_ids: tuple[str, ...]
@@ -32,10 +34,20 @@ class AnswerMatrix:
     def n(self) -> int:
         return int(self.values.shape[0])
 
+    def __post_init__(self) -> None:
+        self.values.flags.writeable = False
+
     def columns(self, item_ids: tuple[str, ...] | list[str]) -> npt.NDArray[np.float64]:
-        """The columns of ``item_ids``, in that order."""
+        """The columns of ``item_ids``, in that order (read-only).
+
+        Items that stand side by side in the matrix (a subscale usually does) come as a view
+        without copying; others as a copy.
+        """
         index = {item_id: position for position, item_id in enumerate(self.item_ids)}
-        return self.values[:, [index[item_id] for item_id in item_ids]]
+        positions = [index[item_id] for item_id in item_ids]
+        if positions and positions == list(range(positions[0], positions[0] + len(positions))):
+            return self.values[:, positions[0] : positions[0] + len(positions)]
+        return self.values[:, positions]
 
 
 def decode(answer_strings: list[str], width: int) -> npt.NDArray[np.float64]:
@@ -98,9 +110,9 @@ def load_answer_matrix(
         # each row is the layout's characters and a comma; the comma column is never read
         raw = buffer.reshape(-1, len(items) + 1)[:, :-1]
         if targets == list(range(len(columns))):
-            values = _ANSWER_VALUE[raw]
+            values = _ANSWER_VALUE[np.ascontiguousarray(raw.T)].T  # item by item: Fortran order
         else:
-            values = np.full((raw.shape[0], len(columns)), np.nan)
+            values = np.full((raw.shape[0], len(columns)), np.nan, order="F")
             values[:, targets] = _ANSWER_VALUE[raw]
         return AnswerMatrix(tuple(columns), values, professional_ids, team_ids)
 
@@ -110,7 +122,7 @@ def load_answer_matrix(
     for layout_id, width in width_of.items():
         row_widths[layout_ids == layout_id] = width
     starts = np.cumsum(row_widths) - row_widths
-    values = np.full((len(layout_ids), len(columns)), np.nan)
+    values = np.full((len(layout_ids), len(columns)), np.nan, order="F")
     for layout_id in present:
         items = layout_items[layout_id]
         columns_here = np.asarray([column_of[item] for item in items], dtype=np.intp)
