@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -160,23 +162,43 @@ def get_engine(settings: Settings | None = None) -> Engine:
     return _engine_for(settings.database_url, settings.db_pool_size)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed once after the route succeeds, rolled back on any error.
 
     The commit happens before FastAPI sends the response, so a client never sees a success for a
-    write that was not stored.
+    write that was not stored. The dependency itself runs on the event loop (opening a session
+    touches no database) and hands only the commit or rollback to a worker thread: one thread
+    hop fewer per request than a plain generator dependency.
     """
     state = request.app.state
     read_only = request.method in READ_METHODS and request.url.path.startswith(READ_ONLY_PREFIXES)
-    engine = state.engine if read_only else state.write_engine
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        else:
+    session = Session(state.write_engine if not read_only else state.engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        await _in_thread(_end, session, commit=False)
+        raise
+    await _in_thread(_end, session, commit=True)
+
+
+async def _in_thread(function: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    # Outside the shared worker-thread limit, as FastAPI runs generator dependencies' exits: when
+    # every worker is busy waiting for a pooled connection, the commit that frees one must not
+    # wait for a worker itself. Shielded, so a client that hangs up cannot leave a session open.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(
+            functools.partial(function, *args, **kwargs), limiter=anyio.CapacityLimiter(1)
+        )
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
