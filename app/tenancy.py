@@ -26,16 +26,18 @@ OwnedT = TypeVar("OwnedT", bound=Owned)
 RowT = TypeVar("RowT")
 
 
-def scoped(statement: SelectOfScalar[RowT], column: InstrumentedAttribute[Any] | Any,
-           principal: Principal) -> SelectOfScalar[RowT]:
+def scoped(
+    statement: SelectOfScalar[RowT], column: InstrumentedAttribute[Any] | Any, principal: Principal
+) -> SelectOfScalar[RowT]:
     """Restrict ``statement`` to the caller's municipality (a research key sees all)."""
     if principal.municipality_id is None:
         return statement
     return statement.where(column == principal.municipality_id)
 
 
-def get_owned(session: Session, model: type[OwnedT], object_id: int, principal: Principal,
-              *, label: str | None = None) -> OwnedT:
+def get_owned(
+    session: Session, model: type[OwnedT], object_id: int, principal: Principal, *, label: str | None = None
+) -> OwnedT:
     """The object with ``object_id`` when the caller may see it, else 404."""
     found = session.get(model, object_id)
     if found is None or (
