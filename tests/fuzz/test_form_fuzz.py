@@ -136,8 +136,6 @@ def expected_outcome(session: Session, link: Link, fields: list[tuple[str, str]]
         return False, False
     last = dict(fields)
     submission_id = last.get("submission_id", "")
-    if 16 <= len(submission_id) <= 64 and key_stored(session, submission_id):
-        return True, False  # a retry of a stored submission is thanked again, stored once
     answers = [(name, value) for name, value in fields if name not in ("lang", "submission_id")]
     names = [name for name, _ in answers]
     valid = (
@@ -145,6 +143,8 @@ def expected_outcome(session: Session, link: Link, fields: list[tuple[str, str]]
         and all(name in link.item_ids and on_scale(value) for name, value in answers)
         and len(names) == len(set(names))
     )
+    if valid and 16 <= len(submission_id) <= 64 and key_stored(session, submission_id):
+        return True, False  # a retry of a stored submission is thanked again, stored once
     return valid, valid
 
 
