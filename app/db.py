@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -201,4 +201,17 @@ def _end(session: Session, *, commit: bool) -> None:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs when the route returns, *before* the response is sent. With the
+# default (request) scope FastAPI would send a 303 or 201 first and commit afterwards, so a failed
+# commit would thank a respondent for an answer that was never stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_stream_session(request: Request) -> Iterator[Session]:
+    """A read-only session for a response body that streams after the route has returned: it
+    stays open until the last byte is sent (scope="request"), and never commits."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+StreamSessionDep = Annotated[Session, Depends(get_stream_session, scope="request")]

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import build_engine, get_session
+from app.db import build_engine, get_session, get_stream_session
 from app.main import create_app
 from app.migrate import upgrade
 
@@ -151,7 +151,11 @@ def app(settings: Settings, session: Session) -> FastAPI:
         else:
             session.commit()
 
+    def _test_stream_session() -> Iterator[Session]:
+        yield session
+
     application.dependency_overrides[get_session] = _test_session
+    application.dependency_overrides[get_stream_session] = _test_stream_session
     return application
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from starlette.background import BackgroundTask
 
 from app.auth import Principal, Scope, require_scope
-from app.db import SessionDep
+from app.db import SessionDep, StreamSessionDep
 from app.exports import service
 from app.exports.schemas import (
     MAX_FORM_LENGTH,
@@ -61,6 +61,7 @@ def _attachment(filename: str) -> dict[str, str]:
 )
 def export_responses(
     session: SessionDep,
+    stream_session: StreamSessionDep,
     principal: ReadPrincipal,
     wave_id: Annotated[int, Query(ge=1, le=MAX_ROW_ID)],
     format: Annotated[ResponsesFormat, Query()] = ResponsesFormat.csv,
@@ -73,8 +74,10 @@ def export_responses(
         session, principal, kind="responses", wave_id=wave_id, form=form, file_format=format.value
     )
     if format is ResponsesFormat.csv:
+        # The request's session commits (with the audit row) when this function returns; the rows
+        # stream afterwards through a session of their own.
         return StreamingResponse(
-            service.iter_csv(session, export, bom=bom),
+            service.iter_csv(stream_session, export, bom=bom),
             media_type=CSV_MEDIA_TYPE,
             headers=_attachment(export.filename("csv")),
         )

@@ -42,7 +42,7 @@ from app.organisation.schemas import (
 from app.templates import templates
 
 # Every create, update and delete below is recorded in the audit trail by this one dependency.
-router = APIRouter(dependencies=[Depends(audit_changes)])
+router = APIRouter(dependencies=[Depends(audit_changes, scope="function")])
 
 MAX_OFFSET = 1_000_000_000
 # Tokens are capabilities: answers that carry one must not sit in shared caches.

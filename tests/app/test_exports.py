@@ -442,6 +442,7 @@ def test_csv_streams_thousands_of_rows_in_batches(session, client, world, monkey
     principal = Principal(api_key_id=0, municipality_id=world["municipality"].id, scopes=frozenset())
     routed = exports_api.export_responses(
         session=session,
+        stream_session=session,
         principal=principal,
         wave_id=wave.id,
         format=exports_api.ResponsesFormat.csv,
