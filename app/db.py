@@ -37,7 +37,7 @@ SQLITE_IMMEDIATE = "verbonden_sqlite_immediate"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Requests that never write. Everything else may write, even a GET: an API call records when its
 # key was last used, and reading professional scores or an export writes an audit row.
-READ_ONLY_PREFIXES = ("/s/", "/f/", "/static/", "/healthz", "/readyz")
+READ_ONLY_PREFIXES = ("/s/", "/static/", "/healthz", "/readyz")
 
 
 def utcnow() -> datetime:
@@ -131,6 +131,7 @@ def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             database_url,
+            hide_parameters=True,  # tokens and answers never reach a log through an error message
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
         writers = _SQLiteWriters()
@@ -141,6 +142,7 @@ def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         return engine
     return create_engine(
         database_url,
+        hide_parameters=True,
         # No pre-ping: it would cost a round trip on every request. A connection that died (the
         # database restarted) fails its request with a disconnect error, SQLAlchemy then discards
         # the whole pool, and the next request connects afresh; /readyz reports the outage.

@@ -9,7 +9,7 @@ from app.apikeys.schemas import ApiKeyCreate, ApiKeyPublic
 from app.audit import service as audit
 from app.auth import Principal, Scope, create_api_key
 from app.db import utcnow
-from app.errors import Forbidden, InvalidInput
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.models import ApiKey
 
 RESEARCH_FORBIDDEN = frozenset({Scope.manage, Scope.responses_write})
@@ -73,6 +73,9 @@ def create_key(*, session: Session, principal: Principal, key_in: ApiKeyCreate) 
 def revoke_key(*, session: Session, principal: Principal, key_id: int) -> ApiKey:
     """Revoke (never delete: the audit trail names keys); revoking twice changes nothing."""
     api_key = repository.get_key(session, principal, key_id)
+    if principal.is_research and api_key.municipality_id is not None:
+        # A research key reads every municipality but changes none of them: not even their keys.
+        raise NotFound(f"API key {key_id} not found")
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
         session.add(api_key)

@@ -35,7 +35,9 @@ def submit_response(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Store a response; the same ``Idempotency-Key`` again stores nothing new and answers 200."""
-    key = service.submission_key("api", f"{principal.api_key_id}:{idempotency_key or secrets.token_hex(16)}")
+    # The same key with another link is another request, not a retry of this one.
+    retry_id = idempotency_key or secrets.token_hex(16)
+    key = service.submission_key("api", f"{principal.api_key_id}:{body.token}:{retry_id}")
     try:
         questionnaire = service.open_questionnaire(
             session, body.token, for_municipality=principal.municipality_id

@@ -7,6 +7,7 @@ kept and a message at the question concerned; a database outage does the same wi
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
@@ -58,6 +59,7 @@ class FormPage:
 
 
 _pages: OrderedDict[tuple[str, str], FormPage] = OrderedDict()
+_pages_lock = threading.Lock()  # routes run in worker threads
 
 
 def form_page(token: str, questionnaire: Questionnaire, lang: str) -> FormPage:
@@ -77,10 +79,11 @@ def form_page(token: str, questionnaire: Questionnaire, lang: str) -> FormPage:
             (DONT_KNOW, instrument.scale.dont_know[lang]),
         ),
     )
-    _pages[(token, lang)] = page
-    _pages.move_to_end((token, lang))
-    while len(_pages) > PAGE_CACHE_SIZE:
-        _pages.popitem(last=False)
+    with _pages_lock:
+        _pages[(token, lang)] = page
+        _pages.move_to_end((token, lang))
+        while len(_pages) > PAGE_CACHE_SIZE:
+            _pages.popitem(last=False)
     return page
 
 

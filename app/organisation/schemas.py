@@ -34,8 +34,17 @@ ProfessionalCode = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
 ]
 ModuleId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
 # Stored and answered in UTC, so a created object reads back exactly as it was returned.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda moment: moment.astimezone(UTC))]
+def _in_utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:30+01:00 has no UTC equivalent
+        raise ValueError("the moment lies outside the years 1-9999 in UTC") from None
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 FormId = Literal["jongere", "ouder", "professional"]
 
 

@@ -71,3 +71,17 @@ def test_bad_input_is_refused_with_problem_json(client, session):
         response = client.post("/api/v1/apikeys", json=body, headers=admin)
         assert response.status_code == 422, body
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_research_admin_cannot_revoke_a_municipality_key(client, session):
+    municipality = make_municipality(session)
+    created = client.post(
+        "/api/v1/apikeys",
+        json={"name": "koppeling", "scopes": ["manage"]},
+        headers=make_key(session, municipality, "admin"),
+    ).json()
+    research_admin = make_key(session, None, "admin")
+    assert client.delete(f"/api/v1/apikeys/{created['id']}", headers=research_admin).status_code == 404
+    assert (
+        client.get("/api/v1/teams", headers={"Authorization": f"Bearer {created['key']}"}).status_code == 200
+    )

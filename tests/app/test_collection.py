@@ -271,3 +271,16 @@ def test_the_access_log_names_the_route_never_the_token(client, setting, caplog)
     lines = [record.getMessage() for record in caplog.records if record.name == "verbonden.access"]
     assert any(line.startswith("POST /s/{token} 303") for line in lines), lines
     assert not any(invitation.token in line for line in lines)
+
+
+def test_an_idempotency_key_reused_for_another_link_is_another_request(client, session, setting):
+    municipality, _, professional, wave, invitation = setting
+    other = make_invitation(session, wave, professional)
+    headers = {**make_key(session, municipality, "responses:write"), "Idempotency-Key": "same-key"}
+    answers = api_answers(client, invitation.token)
+    for token in (invitation.token, other.token):
+        response = client.post(
+            "/api/v1/responses", json={"token": token, "answers": answers}, headers=headers
+        )
+        assert response.status_code == 201
+    assert stored(session) == 2

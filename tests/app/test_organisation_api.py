@@ -448,3 +448,12 @@ def test_a_changed_definition_of_a_recorded_version_is_refused(session):
     session.flush()
     with pytest.raises(InstrumentChanged, match="never changes"):
         ensure_instrument_version_recorded(session, instrument)
+
+
+def test_a_moment_outside_the_utc_calendar_is_a_422_not_a_500(client, session):
+    from tests.factories.organisation import make_key, make_municipality
+
+    headers = make_key(session, make_municipality(session), "manage")
+    for opens_at in ("0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"):
+        response = client.post("/api/v1/waves", json={"name": "Rand", "opens_at": opens_at}, headers=headers)
+        assert response.status_code == 422, (opens_at, response.status_code)
