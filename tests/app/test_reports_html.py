@@ -27,7 +27,7 @@ def test_the_page_is_self_contained_and_shows_the_reliability(client, session):
     alpha = json_body["subscales"][0]["alpha"]
     assert f"{alpha:.3f}" in html
     assert "Betrouwbaarheid per subschaal" in html
-    assert "built-in method" not in html and "object at 0x" not in html  # no Python object leaks into a heading
+    assert "built-in method" not in html and "object at 0x" not in html  # no Python object in a heading
     assert "Reliability per subscale" in page(client, seeded, headers, lang="en")
 
 
