@@ -23,7 +23,9 @@ def make_municipality(session: Session, name: str | None = None) -> Municipality
 def make_key(session: Session, municipality: Municipality | None, *scopes: str) -> dict[str, str]:
     """Authorization headers for a new key of ``municipality`` (None: a research key)."""
     _, secret = create_api_key(
-        session, municipality_id=municipality.id if municipality else None, name="test key",
+        session,
+        municipality_id=municipality.id if municipality else None,
+        name="test key",
         scopes=list(scopes) or ["manage"],
     )
     return {"Authorization": f"Bearer {secret}"}
@@ -36,20 +38,31 @@ def make_team(session: Session, municipality: Municipality, name: str = "Team No
     return team
 
 
-def make_partner(session: Session, municipality: Municipality, name: str = "Jongerenwerk",
-                 kind: str = "youth_work") -> Partner:
+def make_partner(
+    session: Session, municipality: Municipality, name: str = "Jongerenwerk", kind: str = "youth_work"
+) -> Partner:
     partner = Partner(municipality_id=municipality.id, name=name, kind=kind)
     session.add(partner)
     session.flush()
     return partner
 
 
-def make_professional(session: Session, team: Team, *, display_name: str = "Sam",
-                      role: str = "jongerenwerker", partner: Partner | None = None,
-                      code: str | None = None) -> Professional:
+def make_professional(
+    session: Session,
+    team: Team,
+    *,
+    display_name: str = "Sam",
+    role: str = "jongerenwerker",
+    partner: Partner | None = None,
+    code: str | None = None,
+) -> Professional:
     professional = Professional(
-        municipality_id=team.municipality_id, team_id=team.id, partner_id=partner.id if partner else None,
-        code=code or f"P{uuid.uuid4().hex[:8].upper()}", display_name=display_name, role=role,
+        municipality_id=team.municipality_id,
+        team_id=team.id,
+        partner_id=partner.id if partner else None,
+        code=code or f"P{uuid.uuid4().hex[:8].upper()}",
+        display_name=display_name,
+        role=role,
     )
     session.add(professional)
     session.flush()
@@ -57,12 +70,18 @@ def make_professional(session: Session, team: Team, *, display_name: str = "Sam"
 
 
 def make_feedback_link(
-    session: Session, professional: Professional, *,
-    expires_at: datetime | None = None, revoked_at: datetime | None = None,
+    session: Session,
+    professional: Professional,
+    *,
+    expires_at: datetime | None = None,
+    revoked_at: datetime | None = None,
 ) -> FeedbackLink:
     link = FeedbackLink(
-        municipality_id=professional.municipality_id, professional_id=professional.id,
-        token=secrets.token_urlsafe(24), expires_at=expires_at, revoked_at=revoked_at,
+        municipality_id=professional.municipality_id,
+        professional_id=professional.id,
+        token=secrets.token_urlsafe(24),
+        expires_at=expires_at,
+        revoked_at=revoked_at,
     )
     session.add(link)
     session.flush()
