@@ -4,9 +4,10 @@ Every output (JSON, HTML, CSV) asks :func:`suppressed_groups` and blanks what it
 rule of ARCHITECTURE invariant 3 lives here only:
 
 - **primary**: a group with fewer than ``min_group_size`` respondents shows no statistic;
-- **secondary**: when exactly one member of a parent (a professional of a team, a team of the
-  wave) is suppressed while the parent's total is shown, the next-smallest shown member is
-  suppressed too, so the hidden cell cannot be found by subtracting the shown ones from the total.
+- **secondary**: when the suppressed members of a parent (the professionals of a team, the teams
+  of the wave) together hold fewer than ``min_group_size`` respondents while the parent's total is
+  shown, the next-smallest shown members are suppressed too, until subtracting the shown cells
+  from the total reveals nothing about fewer than ``min_group_size`` respondents.
 """
 
 from __future__ import annotations
@@ -46,12 +47,14 @@ def suppressed_groups(
         total = sum(sizes[group] for group in siblings)
         if total < min_group_size:
             continue  # the parent's own cell is suppressed: nothing to subtract from
-        hidden_here = [group for group in siblings if group in hidden]
-        if len(hidden_here) != 1:
-            continue
         shown = sorted(
             (group for group in siblings if group not in hidden), key=lambda group: (sizes[group], str(group))
         )
-        if shown:
-            hidden.add(shown[0])
+        hidden_size = sum(sizes[group] for group in siblings if group in hidden)
+        # Subtracting the shown cells from the total gives the hidden cells together: hide more
+        # until that remainder is about nobody or about at least min_group_size respondents.
+        while 0 < hidden_size < min_group_size and shown:
+            group = shown.pop(0)
+            hidden.add(group)
+            hidden_size += sizes[group]
     return hidden

@@ -228,16 +228,17 @@ def test_a_team_comparison_the_report_hides_is_not_shown(client, session):
 
 
 def test_a_team_comparison_that_would_reveal_a_few_colleagues_is_not_shown(client, session):
-    # The report shows both a (6) and Noord (8): the page does not, as 8 - 6 are two colleagues.
+    # Noord (8) is shown; a (6) beside it would reveal the two colleagues b and c (8 - 6), so the
+    # report hides a too, and a's page shows no number of its own.
     seeded = seed(session, {"Noord": {"a": 6, "b": 1, "c": 1}, "Zuid": {"d": 7, "e": 6}})
     by_team = report(client, session, seeded, "team")
     noord = next(group for group in by_team["groups"] if group["team_name"] == "Noord")
     assert not any(cell["suppressed"] for cell in noord["scores"].values())
     link = new_link(client, session, seeded, "a")
-    cards = articles(client.get(page_path(link)).text)
-    assert cards
-    for card in cards.values():
-        assert T["team_hidden"] in row_text(card, T["team"], T["municipality"])
+    html = client.get(page_path(link)).text
+    cards = articles(html)
+    assert cards and all(T["own_hidden"] in card for card in cards.values())
+    assert 'class="value"' not in html
 
 
 def test_a_professional_the_report_hides_sees_no_numbers(client, session):

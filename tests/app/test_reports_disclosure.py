@@ -36,3 +36,12 @@ def test_a_larger_minimum_hides_more():
     sizes = {"a": 9, "b": 12}
     assert suppressed_groups(sizes, 10, parents=dict.fromkeys(sizes, "t")) == {"a", "b"}
     assert suppressed_groups(sizes, 5, parents=dict.fromkeys(sizes, "t")) == set()
+
+
+def test_hidden_members_that_together_are_still_too_few_hide_more():
+    # Team total 12: showing A and B would let anyone compute C and D together (2 respondents).
+    sizes = {"a": 5, "b": 5, "c": 1, "d": 1}
+    parents = dict.fromkeys(sizes, "noord")
+    hidden = suppressed_groups(sizes, 5, parents=parents)
+    assert {"c", "d"} < hidden
+    assert sum(sizes[group] for group in hidden) >= 5
