@@ -127,7 +127,8 @@ def use_up_invitation(session: Session, invitation_id: int, now: datetime) -> bo
     result = session.execute(
         update(Invitation)
         .where(col(Invitation.id) == invitation_id, col(Invitation.used_at).is_(None))
-        .values(used_at=now)
+        # The day only: an exact time could be matched to the one response stored at that moment.
+        .values(used_at=now.replace(hour=0, minute=0, second=0, microsecond=0))
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
@@ -239,7 +240,7 @@ def iter_response_rows(
     municipality_id: int | None,
     batch_size: int = 5000,
 ) -> Iterator[Sequence[ExportRow]]:
-    """Every response of a wave (one form, or all for ``None``) in batches of ``batch_size``, by id.
+    """Every response of a wave (one form, or all for ``None``) in batches of ``batch_size``.
 
     ``yield_per`` makes PostgreSQL (psycopg) use a server-side cursor and SQLite step its cursor,
     so only one batch is in memory however large the wave. The professional's pseudonymous
@@ -259,9 +260,12 @@ def iter_response_rows(
             Response.team_id,
             Team.name,
         )
-        .join(Professional, Professional.id == Response.professional_id)
+        # Outer: a self-report (the professional form) is linked to no professional.
+        .outerjoin(Professional, Professional.id == Response.professional_id)
         .outerjoin(Team, Team.id == Response.team_id)
-        .order_by(Response.id),
+        # By the submission key, a hash: rows in the order they were stored could be matched to
+        # the order in which personal links were used.
+        .order_by(Response.submission_key),
         wave_id=wave_id,
         form=form,
         municipality_id=municipality_id,

@@ -182,6 +182,9 @@ def test_personal_link_is_used_up_after_one_response(client, session, setting):
     fresh = client.post(f"/s/{personal.token}", data={**data, "submission_id": "another-submission-id-123"})
     assert fresh.status_code == 410
     assert stored(session) == 1
+    session.refresh(personal)
+    used = personal.used_at
+    assert (used.hour, used.minute, used.second, used.microsecond) == (0, 0, 0, 0)  # the day only
 
 
 def test_modules_of_the_wave_are_asked(client, session, setting):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import Counter
 from datetime import UTC, datetime
 from itertools import count
 
@@ -48,6 +49,16 @@ def store(session: Session, invitation, answers: dict[str, int | None], *, langu
         key=submission_key("test", f"export-{next(_keys)}"),
         now=datetime(2025, 3, 4, 14, 37, tzinfo=UTC),
     )
+
+
+def matching_row(
+    rows: list[dict[str, str]], items: list[str], answers: dict[str, int | None]
+) -> dict[str, str]:
+    """The one exported row holding exactly these answers."""
+    wanted = ["" if answers[item] is None else str(answers[item]) for item in items]
+    found = [row for row in rows if [row[item] for item in items] == wanted]
+    assert len(found) == 1, f"{len(found)} rows hold these answers"
+    return found[0]
 
 
 def expected_score(values: list[int | None]) -> float | None:
@@ -117,7 +128,10 @@ def test_csv_holds_every_answer_and_score_of_the_form(session, client, world):
     rows = read_csv(reply.content)
     assert len(rows) == len(world["jongere"])
     noord, west = world["teams"]
-    for row, (professional, answers) in zip(rows, world["jongere"], strict=True):
+    # Rows come in the order of their (hashed) submission keys, not the order they were stored in.
+    ordered = [matching_row(rows, items, answers) for _, answers in world["jongere"]]
+    assert sorted(map(id, ordered)) == sorted(map(id, rows))
+    for row, (professional, answers) in zip(ordered, world["jongere"], strict=True):
         assert row["wave_id"] == str(wave.id)
         assert row["wave_name"] == "Voorjaar 2025"
         assert row["form"] == "jongere"
@@ -136,8 +150,8 @@ def test_csv_holds_every_answer_and_score_of_the_form(session, client, world):
                 assert cell == ""
             else:
                 assert float(cell) == pytest.approx(expected, abs=1e-12)
-    assert rows[2]["score_gezien_worden"] == ""  # two of four missing
-    assert float(rows[1]["score_gezien_worden"]) == 4.0  # one of four missing
+    assert ordered[2]["score_gezien_worden"] == ""  # two of four missing
+    assert float(ordered[1]["score_gezien_worden"]) == 4.0  # one of four missing
     assert "Geheim" not in reply.text and "Verborgen" not in reply.text
 
 
@@ -157,12 +171,13 @@ def test_without_form_every_form_is_exported_with_the_union_of_items(session, cl
         + professional_items
         + ["score_gezien_worden", "score_erbij_horen", "score_ertoe_doen"]
     )
-    assert [row["form"] for row in rows] == ["jongere", "jongere", "jongere", "ouder"]
-    ouder = rows[3]
+    assert sorted(row["form"] for row in rows) == ["jongere", "jongere", "jongere", "ouder"]
+    ouder = next(row for row in rows if row["form"] == "ouder")
     assert ouder["language"] == "en"
     assert all(ouder[item] == "3" for item in ouder_items)
     assert all(ouder[item] == "" for item in jongere_items + professional_items)
-    assert all(rows[0][item] == "" for item in ouder_items)
+    jongere = next(row for row in rows if row["form"] == "jongere")
+    assert all(jongere[item] == "" for item in ouder_items)
     assert float(ouder["score_ertoe_doen"]) == 3.0
 
 
@@ -277,7 +292,13 @@ def test_sav_has_dutch_labels_and_the_same_values(session, client, world, tmp_pa
     assert meta.variable_measure[first] == "ordinal"
 
     assert len(frame) == len(world["jongere"])
-    for (_, row), (professional, answers) in zip(frame.iterrows(), world["jongere"], strict=True):
+
+    def answers_of(row) -> list[float | None]:
+        return [None if math.isnan(row[item]) else row[item] for item in items]
+
+    stored_rows = {tuple(answers_of(row)): row for _, row in frame.iterrows()}
+    for professional, answers in world["jongere"]:
+        row = stored_rows[tuple(answers[item] for item in items)]
         assert row["professional_code"] == professional.code
         assert row["form"] == "jongere"
         assert row["wave_id"] == wave.id
@@ -292,7 +313,8 @@ def test_sav_has_dutch_labels_and_the_same_values(session, client, world, tmp_pa
             value = row[f"score_{group.subscale}"]
             assert math.isnan(value) if expected is None else value == pytest.approx(expected, abs=1e-12)
     noord, _ = world["teams"]
-    assert frame["team_name"].iloc[0] == noord.name
+    sam = world["professionals"][0]
+    assert set(frame.loc[frame["professional_code"] == sam.code, "team_name"]) == {noord.name}
 
 
 # -- codebook ---------------------------------------------------------------------------------------
@@ -460,10 +482,10 @@ def test_csv_streams_thousands_of_rows_in_batches(session, client, world, monkey
     rows = read_csv(reply.content)
     assert len(rows) == 3003
     items = [item.id for item in current_instrument().form("jongere").items()]
-    for row, answers in zip(rows[3:], added, strict=True):
-        assert "".join(row[item] or "." for item in items) == answers
+    exported = ["".join(row[item] or "." for item in items) for row in rows]
+    assert not Counter(added) - Counter(exported)  # every added response is there, once per copy
     group = scored_groups("jongere")[0]
-    for row, answers in zip(rows[3:], added, strict=True):
+    for row, answers in zip(rows, exported, strict=True):
         values = [
             None if answers[items.index(item)] == "." else int(answers[items.index(item)])
             for item in group.item_ids
@@ -471,3 +493,21 @@ def test_csv_streams_thousands_of_rows_in_batches(session, client, world, monkey
         expected = expected_score(values)
         cell = row["score_gezien_worden"]
         assert (cell == "") if expected is None else float(cell) == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_self_report_is_exported_without_a_professional(session, client, world):
+    professional_items = [item.id for item in current_instrument().form("professional").items()]
+    sam = world["professionals"][0]
+    store(
+        session,
+        make_invitation(session, world["wave"], sam, form="professional", kind="personal"),
+        dict.fromkeys(professional_items, 4),
+    )
+    headers = make_key(session, world["municipality"], Scope.responses_read)
+    reply = client.get(
+        f"/api/v1/exports/responses?wave_id={world['wave'].id}&form=professional", headers=headers
+    )
+    rows = read_csv(reply.content)
+    assert len(rows) == 1
+    assert rows[0]["professional_code"] == ""  # the giver of a self-report is not named
+    assert rows[0]["team_name"] == world["teams"][0].name
