@@ -165,3 +165,15 @@ def test_another_municipality_never_sees_this_one(client, session, world):
             assert MARKER not in response.text, (method, path)
             checked += 1
     assert checked >= 30
+
+
+def test_a_research_key_changes_nothing(client, session, world):
+    """A research key reads across municipalities; every route that writes refuses it."""
+    research = make_key(session, None, "reports:aggregate", "reports:professional", "responses:read", "admin")
+    for method, path, operation in operations(client):
+        if method == "GET":
+            continue
+        body = cross_body(path, world)
+        response = request(client, method, path, operation, world, research, body)
+        assert response.status_code in (403, 404, 422), (method, path, response.status_code)
+        assert response.status_code != 422 or "requestBody" in operation, (method, path)
