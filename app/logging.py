@@ -17,7 +17,13 @@ logger = logging.getLogger("verbonden.access")
 
 
 def configure_logging(level: str = "info") -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    """Log verbonden's own messages at ``level``; other libraries keep their own settings."""
+    service_logger = logging.getLogger("verbonden")
+    service_logger.setLevel(level.upper())
+    if not service_logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        service_logger.addHandler(handler)
 
 
 class AccessLogMiddleware:
