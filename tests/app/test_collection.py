@@ -287,3 +287,12 @@ def test_an_idempotency_key_reused_for_another_link_is_another_request(client, s
         )
         assert response.status_code == 201
     assert stored(session) == 2
+
+
+def test_the_error_summary_links_to_each_refused_question(client, setting):
+    *_, invitation = setting
+    html = client.get(f"/s/{invitation.token}").text
+    ids = item_ids(html)
+    data = {**form_fields(html), **{item: "2" for item in ids}, ids[3]: "7"}
+    page = client.post(f"/s/{invitation.token}", data=data).text
+    assert f'<a href="#q-{ids[3]}">Naar vraag 4</a>' in page
