@@ -26,19 +26,16 @@ def invitation_by_token(session: Session, token: str) -> Invitation | None:
     return session.exec(select(Invitation).where(Invitation.token == token)).first()
 
 
-def invitation_with_context(
-    session: Session, token: str
-) -> tuple[Invitation, Wave, Professional, Team | None] | None:
-    """The invitation of a link with its wave, professional and team, in one query (the form's hot path)."""
+def invitation_with_context(session: Session, token: str) -> tuple[Invitation, Wave, Professional] | None:
+    """The invitation of a link with its wave and professional, in one query (the form's hot path)."""
     statement = (
-        select(Invitation, Wave, Professional, Team)
+        select(Invitation, Wave, Professional)
         .join(Wave, col(Wave.id) == col(Invitation.wave_id))
         .join(Professional, col(Professional.id) == col(Invitation.professional_id))
-        .outerjoin(Team, col(Team.id) == col(Professional.team_id))
         .where(Invitation.token == token)
     )
     row = session.exec(statement).first()
-    return None if row is None else (row[0], row[1], row[2], row[3])
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def answer_layout(session: Session, *, version: str, form: str, modules: str, item_ids: str) -> AnswerLayout:
@@ -147,20 +144,6 @@ def answer_rows(
     if municipality_id is not None:
         statement = statement.where(Response.municipality_id == municipality_id)
     return session.execute(statement).all()  # type: ignore[return-value]
-
-
-def answer_columns(
-    session: Session, *, wave_id: int, form: str, municipality_id: int | None
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], list[bytes]] | None:
-    """The columns of :func:`answer_rows` on PostgreSQL as arrays; None on other databases.
-
-    The answers one bytes string each; :func:`answer_arrays` gives them as one buffer.
-    """
-    read = answer_arrays(session, wave_id=wave_id, form=form, municipality_id=municipality_id)
-    if read is None:
-        return None
-    professional_ids, team_ids, layout_ids, answers = read
-    return professional_ids, team_ids, layout_ids, answers.split(b",")[:-1]
 
 
 def answer_arrays(

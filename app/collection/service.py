@@ -18,7 +18,7 @@ from app.collection import repository
 from app.db import utcnow
 from app.errors import AppError
 from app.instrument_registry import instrument_for_version
-from app.models import MISSING_ANSWER, Invitation, InvitationKind, Professional, Team, Wave
+from app.models import MISSING_ANSWER, Invitation, InvitationKind, Professional, Wave
 from instrument import Form, Instrument, Item
 
 LANGUAGES = ("nl", "en")
@@ -86,7 +86,6 @@ class Questionnaire:
     invitation: Invitation
     wave: Wave
     professional: Professional
-    team: Team | None
     instrument: Instrument
     form: Form
     modules: tuple[str, ...]
@@ -130,7 +129,7 @@ def open_questionnaire(
     found = repository.invitation_with_context(session, token) if token else None
     if found is None or (for_municipality is not None and found[0].municipality_id != for_municipality):
         raise LinkUnavailable(LinkProblem.unknown)
-    invitation, wave, professional, team = found
+    invitation, wave, professional = found
     problem = link_problem(invitation, wave, now or utcnow())
     if problem is not None:
         raise LinkUnavailable(problem)
@@ -138,7 +137,7 @@ def open_questionnaire(
     form = instrument.form(invitation.form)
     modules = tuple(module for module in wave.module_ids if module in form.modules)
     return Questionnaire(
-        invitation, wave, professional, team, instrument, form, modules, tuple(form.items(modules))
+        invitation, wave, professional, instrument, form, modules, tuple(form.items(modules))
     )
 
 
