@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
+from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings, get_settings
 
@@ -31,6 +32,8 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_IMMEDIATE = "verbonden_sqlite_immediate"
@@ -180,7 +183,27 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     except BaseException:
         await _in_thread(_end, session, commit=False)
         raise
-    await _in_thread(_end, session, commit=True)
+    if session.in_transaction():
+        await _in_thread(_end, session, commit=True)
+    else:  # nothing began since the last commit (see run_and_commit): closing touches no database
+        session.close()
+
+
+async def run_and_commit(session: Session, work: Callable[..., T], *args: Any) -> T:
+    """Run a request's blocking ``work(*args)`` and then commit ``session``, in one worker thread.
+
+    For an ``async`` route on the hot path (the form's submission): a sync route runs in one
+    worker-thread hop and the session dependency commits in a second; this does both in one. The
+    commit still happens before the response is sent, and when ``work`` or the commit raises, the
+    session dependency rolls back as for any route.
+    """
+
+    def work_and_commit() -> T:
+        result = work(*args)
+        session.commit()
+        return result
+
+    return await run_in_threadpool(work_and_commit)
 
 
 async def _in_thread(function: Callable[..., None], *args: Any, **kwargs: Any) -> None:

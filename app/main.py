@@ -65,10 +65,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_rate_limits(app)
     install_access_log(app)
     install_security_headers(app)
+    # The respondent pages first: requests are matched against the routes in order, and the form
+    # is what meets the load (its paths overlap with no other router's).
+    app.include_router(respondent_views.router)
     app.include_router(health.router)
     app.include_router(build_api_router())
     app.include_router(audit_api.router, prefix=API_PREFIX, dependencies=[Depends(get_principal)])
-    app.include_router(respondent_views.router)
     app.include_router(report_views.router)
     app.include_router(feedback_views.router)
     app.state.respondent_outage_page = respondent_views.unavailable_page

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import String, event, type_coerce, update
+from sqlalchemy import Integer, String, bindparam, event, null, or_, type_coerce, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session, col, select
 
-from app.models import AnswerLayout, Invitation, Professional, Response, Team, Wave
+from app.db import UTCDateTime
+from app.models import AnswerLayout, Invitation, InvitationKind, Professional, Response, Team, Wave
 
 
 def invitation_by_token(session: Session, token: str) -> Invitation | None:
@@ -117,6 +118,86 @@ def insert_response(session: Session, values: dict[str, Any]) -> bool:
     )
     # RETURNING, not rowcount: an ORM-enabled INSERT does not promise a rowcount on every driver.
     return session.execute(statement).first() is not None
+
+
+def insert_response_through_open_link(
+    session: Session,
+    *,
+    token: str,
+    version: str,
+    form: str,
+    wave_modules: str,
+    about_professional: bool,
+    now: datetime,
+    values: dict[str, Any],
+) -> bool:
+    """Insert a response through an open link in one statement; False when nothing was stored.
+
+    ``INSERT INTO response ... SELECT ... FROM invitation JOIN wave JOIN professional WHERE ...``:
+    the municipality, wave, professional (when the form is about them) and team come from the
+    link's own rows, and a row is stored only when the link is open (not personal, revoked or
+    expired; its wave open at ``now``) and its wave still has ``version`` and ``wave_modules`` and
+    the link ``form`` (so the answers in ``values`` are in the right layout). ``values`` gives
+    layout_id, language, answers, submitted_at and submission_key; a stored submission key stores
+    nothing (``ON CONFLICT DO NOTHING``).
+    """
+    statement = _insert_through_open_link(session.get_bind().dialect.name, about_professional)
+    parameters = {"token": token, "version": version, "form": form, "modules": wave_modules, "now": now}
+    result = session.connection().execute(statement, {**parameters, **values})
+    return result.first() is not None
+
+
+@functools.cache
+def _insert_through_open_link(dialect: str, about_professional: bool) -> Any:
+    invitation, wave, professional = Invitation.__table__, Wave.__table__, Professional.__table__  # type: ignore[attr-defined]
+    response = Response.__table__  # type: ignore[attr-defined]
+    now = bindparam("now", type_=UTCDateTime())
+    source = (
+        sa_select(
+            invitation.c.municipality_id,
+            invitation.c.wave_id,
+            invitation.c.professional_id if about_professional else null(),
+            professional.c.team_id,
+            bindparam("form", type_=String()),
+            bindparam("layout_id", type_=Integer()),
+            bindparam("language", type_=String()),
+            bindparam("answers", type_=String()),
+            bindparam("submitted_at", type_=UTCDateTime()),
+            bindparam("submission_key", type_=String()),
+        )
+        .join_from(invitation, wave, wave.c.id == invitation.c.wave_id)
+        .join(professional, professional.c.id == invitation.c.professional_id)
+        .where(
+            invitation.c.token == bindparam("token", type_=String()),
+            invitation.c.kind == InvitationKind.open.value,
+            invitation.c.form == bindparam("form", type_=String()),
+            invitation.c.revoked_at.is_(None),
+            or_(invitation.c.expires_at.is_(None), invitation.c.expires_at > now),
+            wave.c.opens_at <= now,
+            or_(wave.c.closes_at.is_(None), wave.c.closes_at > now),
+            wave.c.instrument_version == bindparam("version", type_=String()),
+            wave.c.modules == bindparam("modules", type_=String()),
+        )
+    )
+    columns = [
+        "municipality_id",
+        "wave_id",
+        "professional_id",
+        "team_id",
+        "form",
+        "layout_id",
+        "language",
+        "answers",
+        "submitted_at",
+        "submission_key",
+    ]
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(response)
+        .from_select(columns, source)
+        .on_conflict_do_nothing(index_elements=["submission_key"])
+        .returning(response.c.id)
+    )
 
 
 def use_up_invitation(session: Session, invitation_id: int, now: datetime) -> bool:

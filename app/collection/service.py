@@ -6,7 +6,10 @@ the API refuses is refused by the form too, with the same reason code.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,11 +22,12 @@ from app.db import utcnow
 from app.errors import AppError
 from app.instrument_registry import instrument_for_version
 from app.models import MISSING_ANSWER, Invitation, InvitationKind, Professional, Wave
-from instrument import Form, Instrument, Item
+from instrument import Form, Instrument, Item, Scale
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 MAX_FIELD_LENGTH = 200
+KNOWN_LINKS = 4096
 
 
 class LinkProblem(StrEnum):
@@ -103,6 +107,73 @@ class Questionnaire:
         """
         return any(item.names_professional for item in self.items)
 
+    @property
+    def link_form(self) -> LinkForm:
+        return link_form(self.wave.instrument_version, self.form.id, self.wave.modules)
+
+
+@dataclass(frozen=True)
+class LinkForm:
+    """What a link asks: its wave's instrument version and modules (as stored), and its form.
+
+    Everything needed to check and encode answers follows from these three, without the database.
+    """
+
+    version: str
+    form: str
+    wave_modules: str
+
+    @functools.cached_property
+    def modules(self) -> tuple[str, ...]:
+        """The wave's modules that this form has, in the wave's order (as :func:`open_questionnaire`)."""
+        form = instrument_for_version(self.version).form(self.form)
+        return tuple(module for module in self.wave_modules.split(",") if module in form.modules)
+
+    @functools.cached_property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(instrument_for_version(self.version).form(self.form).items(self.modules))
+
+    @functools.cached_property
+    def item_ids(self) -> tuple[str, ...]:
+        return tuple(item.id for item in self.items)
+
+    @property
+    def scale(self) -> Scale:
+        return instrument_for_version(self.version).scale
+
+    @functools.cached_property
+    def about_professional(self) -> bool:
+        return any(item.names_professional for item in self.items)
+
+
+@functools.cache
+def link_form(version: str, form: str, wave_modules: str) -> LinkForm:
+    """One shared :class:`LinkForm` per version, form and modules (its items are worked out once)."""
+    return LinkForm(version, form, wave_modules)
+
+
+class _KnownLinks:
+    """The :class:`LinkForm` of the links this process opened lately (token -> form), least recently
+    used first out. Only a hint for :func:`store_through_known_link`: the database re-checks it."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.forms: OrderedDict[str, LinkForm] = OrderedDict()
+        self.lock = threading.Lock()  # routes run in worker threads
+
+    def remember(self, token: str, form: LinkForm) -> None:
+        with self.lock:
+            self.forms[token] = form
+            self.forms.move_to_end(token)
+            while len(self.forms) > self.size:
+                self.forms.popitem(last=False)
+
+    def get(self, token: str) -> LinkForm | None:
+        return self.forms.get(token)
+
+
+_known_links = _KnownLinks(KNOWN_LINKS)
+
 
 def link_problem(invitation: Invitation, wave: Wave, now: datetime) -> LinkProblem | None:
     if invitation.revoked_at is not None:
@@ -136,9 +207,11 @@ def open_questionnaire(
     instrument = instrument_for_version(wave.instrument_version)
     form = instrument.form(invitation.form)
     modules = tuple(module for module in wave.module_ids if module in form.modules)
-    return Questionnaire(
+    questionnaire = Questionnaire(
         invitation, wave, professional, instrument, form, modules, tuple(form.items(modules))
     )
+    _known_links.remember(token, questionnaire.link_form)
+    return questionnaire
 
 
 def check_answers(questionnaire: Questionnaire, answers: Mapping[str, object]) -> dict[str, int | None]:
@@ -147,8 +220,11 @@ def check_answers(questionnaire: Questionnaire, answers: Mapping[str, object]) -
     Items left out count as unanswered. Raises :class:`AnswersInvalid` for a value off the scale,
     an item the form does not ask, or a form with nothing answered at all.
     """
-    scale = questionnaire.instrument.scale
-    known = set(questionnaire.item_ids)
+    return _checked(questionnaire.item_ids, questionnaire.instrument.scale, answers)
+
+
+def _checked(item_ids: tuple[str, ...], scale: Scale, answers: Mapping[str, object]) -> dict[str, int | None]:
+    known = set(item_ids)
     problems: dict[str, AnswerProblem] = {}
     kept: dict[str, int | None] = {}
     for item_id, value in answers.items():
@@ -165,6 +241,59 @@ def check_answers(questionnaire: Questionnaire, answers: Mapping[str, object]) -
     if problems:
         raise AnswersInvalid(problems, kept)
     return kept
+
+
+def store_through_known_link(
+    session: Session,
+    token: str,
+    answers: Mapping[str, object],
+    *,
+    language: str,
+    key: str,
+    now: datetime | None = None,
+) -> bool:
+    """Store a response through an open link this process opened before, in one statement.
+
+    The form's hot path. The link's form is known from memory, so the answers are checked without
+    reading the database; one ``INSERT ... SELECT`` then takes the municipality, wave, professional
+    and team from the link and stores the row only when the link is still open (not revoked,
+    expired or personal; its wave open) and still asks the same instrument version, form and
+    modules. Returns False, having stored nothing, when it cannot store: the link is not known
+    here, an answer is refused, the link changed or closed, or the key was stored before. The
+    caller then takes the full path (:func:`open_questionnaire`, :func:`check_answers`,
+    :func:`store_response`), which says which of these it was.
+    """
+    form = _known_links.get(token)
+    if form is None:
+        return False
+    try:
+        checked = _checked(form.item_ids, form.scale, answers)
+    except AnswersInvalid:
+        return False
+    now = now or utcnow()
+    layout_id = repository.answer_layout_id(
+        session,
+        version=form.version,
+        form=form.form,
+        modules=",".join(form.modules),
+        item_ids=",".join(form.item_ids),
+    )
+    return repository.insert_response_through_open_link(
+        session,
+        token=token,
+        version=form.version,
+        form=form.form,
+        wave_modules=form.wave_modules,
+        about_professional=form.about_professional,
+        now=now,
+        values={
+            "layout_id": layout_id,
+            "language": language if language in LANGUAGES else DEFAULT_LANGUAGE,
+            "answers": encode_answers(form.item_ids, checked),
+            "submitted_at": now.replace(minute=0, second=0, microsecond=0),
+            "submission_key": key,
+        },
+    )
 
 
 def encode_answers(item_ids: tuple[str, ...], answers: Mapping[str, int | None]) -> str:

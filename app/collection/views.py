@@ -11,16 +11,18 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
+from urllib.parse import quote
 
 import yaml
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.collection import service
 from app.collection.service import AnswersInvalid, LinkUnavailable, Questionnaire
-from app.db import SessionDep
+from app.db import SessionDep, run_and_commit
 from app.errors import DATABASE_RETRY_AFTER_SECONDS
 from app.templates import TEMPLATES_DIR, templates
 
@@ -188,13 +190,30 @@ def parse_answer(value: str) -> int | str | None:
 
 
 @router.post("/s/{token}", response_class=HTMLResponse)
-def submit_form(
-    request: Request, token: str, session: SessionDep, posted: Annotated[Posted, Depends(posted_form)]
-) -> Response:
-    """Store the answers once and show the thank-you page; or show the form again, answers kept."""
-    thanks = RedirectResponse(f"/s/{token}/bedankt?lang={posted.lang}", status_code=303)
+async def submit_form(request: Request, token: str, session: SessionDep) -> Response:
+    """Store the answers once and show the thank-you page; or show the form again, answers kept.
+
+    ``async``, with all of its database work and the commit in one worker-thread hop: this is
+    the route that meets the load when a whole school fills in the form at once.
+    """
+    posted = await posted_form(request)
+    return await run_and_commit(session, store_or_show_again, request, session, token, posted)
+
+
+def store_or_show_again(request: Request, session: Session, token: str, posted: Posted) -> Response:
+    thanks = Response(
+        status_code=303, headers={"Location": f"/s/{quote(token, safe='')}/bedankt?lang={posted.lang}"}
+    )
     valid_id = 16 <= len(posted.submission_id) <= 64
     key = service.submission_key("form", posted.submission_id if valid_id else secrets.token_hex(16))
+    parsed = {name: parse_answer(value) for name, value in posted.answers.items()}
+    # The common case in one statement; anything unusual goes the whole way below.
+    if (
+        valid_id
+        and not posted.repeated
+        and service.store_through_known_link(session, token, parsed, language=posted.lang, key=key)
+    ):
+        return thanks
     try:
         questionnaire = service.open_questionnaire(session, token)
     except LinkUnavailable as problem:
@@ -205,7 +224,6 @@ def submit_form(
     page = form_page(token, questionnaire, posted.lang)
     request.state.form_page = page
     submission_id = posted.submission_id if valid_id else secrets.token_urlsafe(18)
-    parsed = {name: parse_answer(value) for name, value in posted.answers.items()}
     try:
         answers = service.check_answers(questionnaire, parsed)
         if posted.repeated & set(questionnaire.item_ids):

@@ -296,3 +296,98 @@ def test_the_error_summary_links_to_each_refused_question(client, setting):
     data = {**form_fields(html), **{item: "2" for item in ids}, ids[3]: "7"}
     page = client.post(f"/s/{invitation.token}", data=data).text
     assert f'<a href="#q-{ids[3]}">Naar vraag 4</a>' in page
+
+
+# -- the form's hot path: one INSERT ... SELECT through a link opened before --------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "text"),
+    [
+        ("revoked", 410, "Deze link is gestopt"),
+        ("expired", 410, "Deze link is verlopen"),
+        ("closed", 410, "De vragenlijst is gesloten"),
+        ("not_open", 404, "Nog niet begonnen"),
+    ],
+)
+def test_a_link_that_changed_after_the_form_was_shown_is_checked_again(
+    client, session, setting, change, status, text
+):
+    *_, wave, invitation = setting
+    html = client.get(f"/s/{invitation.token}").text  # the process now knows the link's form
+    data = {**form_fields(html), **dict.fromkeys(item_ids(html), "3")}
+    now = utcnow()
+    if change == "revoked":
+        invitation.revoked_at = now
+    elif change == "expired":
+        invitation.expires_at = now - timedelta(minutes=1)
+    elif change == "closed":
+        wave.closes_at = now - timedelta(minutes=1)
+    elif change == "not_open":
+        wave.opens_at = now + timedelta(days=1)
+    session.add_all([invitation, wave])
+    session.flush()
+    response = client.post(f"/s/{invitation.token}", data=data, follow_redirects=False)
+    assert response.status_code == status and text in response.text
+    assert stored(session) == 0
+
+
+def test_modules_switched_on_after_the_form_was_shown_store_in_the_new_layout(client, session, setting):
+    *_, wave, invitation = setting
+    html = client.get(f"/s/{invitation.token}").text
+    data = {**form_fields(html), **dict.fromkeys(item_ids(html), "2")}
+    wave.modules = "bejegening"
+    session.add(wave)
+    session.flush()
+    assert client.post(f"/s/{invitation.token}", data=data, follow_redirects=False).status_code == 303
+    row = session.exec(select(Response)).one()
+    asked = item_ids(client.get(f"/s/{invitation.token}").text)
+    assert len(row.answers) == len(asked) > len(data) - len(form_fields(html))
+    assert row.answers.startswith("2" * (len(data) - len(form_fields(html))))
+    assert row.answers.endswith(".")  # the module's questions were not shown: unanswered
+
+
+def test_the_hot_path_stores_what_the_full_path_stores(client, session, setting):
+    municipality, _, professional, wave, invitation = setting
+    other_team = make_team(session, municipality, name="Noord")
+    self_report = make_invitation(session, wave, professional, form="professional")
+    html = client.get(f"/s/{invitation.token}").text
+    own_html = client.get(f"/s/{self_report.token}").text
+    professional.team_id = other_team.id  # moved after the form was shown: the new team counts
+    session.add(professional)
+    session.flush()
+    for token, page in ((invitation.token, html), (self_report.token, own_html)):
+        data = {**form_fields(page), **dict.fromkeys(item_ids(page), "5"), "lang": "en"}
+        assert client.post(f"/s/{token}", data=data, follow_redirects=False).status_code == 303
+        # the same submission again (a double tap): thanked, stored once
+        assert client.post(f"/s/{token}", data=data, follow_redirects=False).status_code == 303
+    rows = {row.form: row for row in session.exec(select(Response))}
+    assert set(rows) == {"jongere", "professional"}
+    young, own = rows["jongere"], rows["professional"]
+    assert (young.municipality_id, young.wave_id, young.professional_id) == (
+        municipality.id,
+        wave.id,
+        professional.id,
+    )
+    assert own.professional_id is None  # a self-report is never linked to who gave it
+    assert young.team_id == own.team_id == other_team.id
+    assert young.language == own.language == "en"
+    assert set(young.answers) == set(own.answers) == {"5"}
+    assert young.submitted_at.minute == young.submitted_at.second == 0
+
+
+def test_a_submission_through_a_known_link_takes_the_one_statement_path(
+    client, session, setting, monkeypatch
+):
+    from app.collection import service
+
+    *_, invitation = setting
+    html = client.get(f"/s/{invitation.token}").text
+    data = {**form_fields(html), **dict.fromkeys(item_ids(html), "1")}
+
+    def full_path(*args, **kwargs):
+        raise AssertionError("the full path was taken")
+
+    monkeypatch.setattr(service, "open_questionnaire", full_path)
+    assert client.post(f"/s/{invitation.token}", data=data, follow_redirects=False).status_code == 303
+    assert stored(session) == 1

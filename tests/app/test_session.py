@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
-import app.db
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import Response
@@ -57,16 +56,14 @@ def test_a_thank_you_means_the_response_is_stored(fresh_database: Database):
 @pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
 def test_a_failed_commit_is_never_answered_with_thanks(fresh_database: Database, monkeypatch):
     token = seeded_token(fresh_database)
-    end = app.db._end
 
-    def failing_end(session: Session, *, commit: bool) -> None:
-        if commit:
-            session.rollback()
-            session.close()
-            raise OperationalError("COMMIT", None, Exception("the database went away"))
-        end(session, commit=commit)
+    def failing_commit(session: Session) -> None:
+        session.rollback()
+        raise OperationalError("COMMIT", None, Exception("the database went away"))
 
-    monkeypatch.setattr(app.db, "_end", failing_end)
+    # Every commit, wherever the request makes it (the session dependency, or a hot route's
+    # run_and_commit).
+    monkeypatch.setattr(Session, "commit", failing_commit)
     with TestClient(create_app(fresh_database.settings()), raise_server_exceptions=False) as client:
         response = post_form(client, token)
     assert response.status_code == 503
