@@ -25,17 +25,19 @@ The middleware wraps the whole application, outside Starlette's error middleware
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from functools import cache
 
 from fastapi import FastAPI
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.templates import TEMPLATES_DIR
 
 HSTS = "max-age=31536000; includeSubDomains"
+STRICT_TRANSPORT = (b"strict-transport-security", HSTS.encode("latin-1"))
+NO_STORE = (b"cache-control", b"no-store")
 DOCS_PATHS = ("/docs", "/redoc")
 UNCACHED_EXCEPT = ("/static/",)
 _STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
@@ -75,12 +77,32 @@ def content_security_policy() -> str:
     )
 
 
+def _raw(*headers: tuple[str, str]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+
+
 class SecurityHeadersMiddleware:
-    """Pure ASGI middleware: adds the headers to the response start message, whatever produced it."""
+    """Pure ASGI middleware: adds the headers to the response start message, whatever produced it.
+
+    The headers are encoded once, when the first response starts (the policy hashes the templates).
+    """
 
     def __init__(self, app: ASGIApp, *, owner: FastAPI) -> None:
         self.app = app
         self.owner = owner
+
+    @functools.cached_property
+    def headers(self) -> dict[bool, tuple[tuple[bytes, bytes], ...]]:
+        """The headers for ordinary pages (False) and for the API docs pages (True)."""
+        common = (
+            ("Referrer-Policy", "no-referrer"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+        )
+        return {
+            False: _raw(("Content-Security-Policy", content_security_policy()), *common),
+            True: _raw(("Content-Security-Policy", DOCS_POLICY), *common),
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,16 +113,20 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
                 docs = path in DOCS_PATHS or path.startswith("/docs/")
-                headers["Content-Security-Policy"] = DOCS_POLICY if docs else content_security_policy()
-                headers["Referrer-Policy"] = "no-referrer"
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                if not path.startswith(UNCACHED_EXCEPT) and "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
+                ours = self.headers[docs]
+                names = {name for name, _ in ours}
+                # The policy here replaces a route's own (so the template hashes always apply).
+                headers = [
+                    (name, value) for name, value in message.get("headers", ()) if name.lower() not in names
+                ]
+                cached = any(name.lower() == b"cache-control" for name, _ in headers)
+                headers.extend(ours)
+                if not path.startswith(UNCACHED_EXCEPT) and not cached:
+                    headers.append(NO_STORE)
                 if https:
-                    headers["Strict-Transport-Security"] = HSTS
+                    headers.append(STRICT_TRANSPORT)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -12,13 +12,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import yaml
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
-from starlette.datastructures import FormData
 
 from app.collection import service
 from app.collection.service import AnswersInvalid, LinkUnavailable, Questionnaire
@@ -28,6 +27,7 @@ from app.templates import TEMPLATES_DIR, templates
 
 DONT_KNOW = "x"
 MAX_FORM_FIELDS = 250
+MAX_FORM_BYTES = 64 * 1024
 PAGE_CACHE_SIZE = 2048
 
 router = APIRouter(include_in_schema=False)
@@ -100,11 +100,34 @@ class Posted:
 
 
 async def posted_form(request: Request) -> Posted:
-    """Parse the form body within limits (no files, a bounded number of fields)."""
-    form: FormData = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=4096)
+    """Parse the form body within limits: at most ``MAX_FORM_BYTES``, ``MAX_FORM_FIELDS`` fields.
+
+    The phone form posts ``application/x-www-form-urlencoded`` (a few hundred bytes), parsed with
+    the standard library in one pass; any other body goes through Starlette's parser (no files).
+    A body over the limits is refused (413, 400): no respondent's browser sends one.
+    """
+    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded":
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise HTTPException(413, f"A form is at most {MAX_FORM_BYTES} bytes.")
+        try:
+            pairs: list[tuple[str, Any]] = parse_qsl(
+                body.decode("utf-8", errors="replace"),
+                keep_blank_values=True,
+                max_num_fields=MAX_FORM_FIELDS,
+                errors="replace",
+            )
+        except ValueError:
+            raise HTTPException(400, f"A form has at most {MAX_FORM_FIELDS} fields.") from None
+    else:
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=4096)
+        pairs = form.multi_items()
     fields: dict[str, str] = {}
     repeated: set[str] = set()
-    for name, value in form.multi_items():
+    for name, value in pairs:
         text = value if isinstance(value, str) else ""
         if name in fields:
             repeated.add(name)

@@ -391,3 +391,16 @@ def test_a_submission_through_a_known_link_takes_the_one_statement_path(
     monkeypatch.setattr(service, "open_questionnaire", full_path)
     assert client.post(f"/s/{invitation.token}", data=data, follow_redirects=False).status_code == 303
     assert stored(session) == 1
+
+
+def test_a_form_body_over_the_limits_is_refused_and_nothing_stored(client, session, setting):
+    *_, invitation = setting
+    html = client.get(f"/s/{invitation.token}").text
+    answers = dict.fromkeys(item_ids(html), "3")
+    huge = client.post(f"/s/{invitation.token}", data={**form_fields(html), **answers, "x": "a" * 70_000})
+    assert huge.status_code == 413
+    many = client.post(
+        f"/s/{invitation.token}", data={**form_fields(html), **answers, **{f"f{n}": "1" for n in range(300)}}
+    )
+    assert many.status_code == 400
+    assert stored(session) == 0
