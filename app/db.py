@@ -6,6 +6,7 @@ import functools
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -183,27 +184,45 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     except BaseException:
         await _in_thread(_end, session, commit=False)
         raise
-    if session.in_transaction():
-        await _in_thread(_end, session, commit=True)
-    else:  # nothing began since the last commit (see run_and_commit): closing touches no database
-        session.close()
+    await _in_thread(_end, session, commit=True)
 
 
-async def run_and_commit(session: Session, work: Callable[..., T], *args: Any) -> T:
-    """Run a request's blocking ``work(*args)`` and then commit ``session``, in one worker thread.
+class UnitOfWork:
+    """A request's database work and its commit, in one worker thread: for the hot ``async`` routes.
 
-    For an ``async`` route on the hot path (the form's submission): a sync route runs in one
-    worker-thread hop and the session dependency commits in a second; this does both in one. The
-    commit still happens before the response is sent, and when ``work`` or the commit raises, the
-    session dependency rolls back as for any route.
+    A sync route with :data:`SessionDep` costs two worker-thread hops (the route, then the commit)
+    and FastAPI's generator-dependency machinery; ``await unit.run(work, *args)`` opens a session,
+    runs ``work(session, *args)``, commits (rolls back on any error) and closes it, in one hop. As
+    with :data:`SessionDep`, the commit happens before the response is sent, and services never
+    commit. ``sessions`` makes the session (a context manager that closes it).
     """
 
-    def work_and_commit() -> T:
-        result = work(*args)
-        session.commit()
+    def __init__(self, sessions: Callable[[], AbstractContextManager[Session]]) -> None:
+        self.sessions = sessions
+
+    def __call__(self, work: Callable[..., T], *args: Any) -> T:
+        with self.sessions() as session:
+            try:
+                result = work(session, *args)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
         return result
 
-    return await run_in_threadpool(work_and_commit)
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        return await run_in_threadpool(self, work, *args)
+
+
+async def get_unit_of_work(request: Request) -> UnitOfWork:
+    """The request's :class:`UnitOfWork` (a plain ``async`` dependency: nothing runs after the route)."""
+    state = request.app.state
+    read_only = request.method in READ_METHODS and request.url.path.startswith(READ_ONLY_PREFIXES)
+    engine = state.write_engine if not read_only else state.engine
+    return UnitOfWork(functools.partial(Session, engine, expire_on_commit=False))
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]
 
 
 async def _in_thread(function: Callable[..., None], *args: Any, **kwargs: Any) -> None:

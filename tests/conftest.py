@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import build_engine, get_session, get_stream_session
+from app.db import UnitOfWork, build_engine, get_session, get_stream_session, get_unit_of_work
 from app.main import create_app
 from app.migrate import upgrade
 
@@ -134,10 +135,8 @@ def settings(database: Database) -> Settings:
     return database.settings()
 
 
-@pytest.fixture
-def app(settings: Settings, session: Session) -> FastAPI:
-    """The application wired to the test transaction."""
-    application = create_app(settings)
+def use_test_session(application: FastAPI, session: Session) -> None:
+    """Route every request's database work through ``session`` (the test's transaction)."""
 
     def _test_session() -> Iterator[Session]:
         # Keep what the test set up (a savepoint release; the outer transaction still rolls back),
@@ -154,8 +153,19 @@ def app(settings: Settings, session: Session) -> FastAPI:
     def _test_stream_session() -> Iterator[Session]:
         yield session
 
+    def _test_unit_of_work() -> UnitOfWork:
+        return UnitOfWork(lambda: contextmanager(_test_session)())
+
     application.dependency_overrides[get_session] = _test_session
     application.dependency_overrides[get_stream_session] = _test_stream_session
+    application.dependency_overrides[get_unit_of_work] = _test_unit_of_work
+
+
+@pytest.fixture
+def app(settings: Settings, session: Session) -> FastAPI:
+    """The application wired to the test transaction."""
+    application = create_app(settings)
+    use_test_session(application, session)
     return application
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from app.collection import service
 from app.collection.service import AnswersInvalid, LinkUnavailable, Questionnaire
-from app.db import SessionDep, run_and_commit
+from app.db import UnitOfWorkDep
 from app.errors import DATABASE_RETRY_AFTER_SECONDS
 from app.templates import TEMPLATES_DIR, templates
 
@@ -192,9 +192,14 @@ def render_link_problem(request: Request, problem: LinkUnavailable, lang: str) -
 
 
 @router.get("/s/{token}", response_class=HTMLResponse)
-def show_form(request: Request, token: str, session: SessionDep, lang: str | None = None) -> Response:
+async def show_form(
+    request: Request, token: str, unit_of_work: UnitOfWorkDep, lang: str | None = None
+) -> Response:
     """The questionnaire behind a link, ready to fill in."""
-    chosen = language(lang)
+    return await unit_of_work.run(show, request, token, language(lang))
+
+
+def show(session: Session, request: Request, token: str, chosen: str) -> Response:
     try:
         questionnaire = service.open_questionnaire(session, token)
     except LinkUnavailable as problem:
@@ -213,17 +218,17 @@ def parse_answer(value: str) -> int | str | None:
 
 
 @router.post("/s/{token}", response_class=HTMLResponse)
-async def submit_form(request: Request, token: str, session: SessionDep) -> Response:
+async def submit_form(request: Request, token: str, unit_of_work: UnitOfWorkDep) -> Response:
     """Store the answers once and show the thank-you page; or show the form again, answers kept.
 
     ``async``, with all of its database work and the commit in one worker-thread hop: this is
     the route that meets the load when a whole school fills in the form at once.
     """
     posted = await posted_form(request)
-    return await run_and_commit(session, store_or_show_again, request, session, token, posted)
+    return await unit_of_work.run(store_or_show_again, request, token, posted)
 
 
-def store_or_show_again(request: Request, session: Session, token: str, posted: Posted) -> Response:
+def store_or_show_again(session: Session, request: Request, token: str, posted: Posted) -> Response:
     thanks = Response(
         status_code=303, headers={"Location": f"/s/{quote(token, safe='')}/bedankt?lang={posted.lang}"}
     )

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.db import get_session
 from app.main import create_app
 from app.models import Municipality
 from app.security import DOCS_POLICY, style_hash
 from tests.app.test_reports import report_key, seed
-from tests.conftest import Database
+from tests.conftest import Database, use_test_session
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import make_key, make_municipality, make_professional, make_team
 
@@ -47,13 +45,7 @@ def assert_strict(response) -> None:
 
 def client_with(database: Database, session: Session, **settings: object) -> TestClient:
     app = create_app(database.settings(**settings))
-
-    def _test_session() -> Iterator[Session]:
-        session.commit()
-        yield session
-        session.commit()
-
-    app.dependency_overrides[get_session] = _test_session
+    use_test_session(app, session)
     return TestClient(app, raise_server_exceptions=False)
 
 

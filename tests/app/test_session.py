@@ -62,7 +62,7 @@ def test_a_failed_commit_is_never_answered_with_thanks(fresh_database: Database,
         raise OperationalError("COMMIT", None, Exception("the database went away"))
 
     # Every commit, wherever the request makes it (the session dependency, or a hot route's
-    # run_and_commit).
+    # unit of work).
     monkeypatch.setattr(Session, "commit", failing_commit)
     with TestClient(create_app(fresh_database.settings()), raise_server_exceptions=False) as client:
         response = post_form(client, token)
