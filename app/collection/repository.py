@@ -13,7 +13,7 @@ from sqlalchemy import Integer, String, bindparam, event, null, or_, type_coerce
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session, col, select
@@ -60,27 +60,25 @@ class _LayoutIds:
     """Answer layout ids, remembered per process once they are *committed*.
 
     A layout never changes or disappears once a response refers to it, so a submission need not
-    look it up again. An id is remembered only after a real COMMIT of the transaction that found or
-    created it: a layout created in a transaction that is rolled back (or in a test's savepoint)
-    is never remembered.
+    look it up again. An id is remembered only after the transaction that found or created it
+    really committed: a layout created in a transaction that is rolled back is never remembered,
+    and neither is one whose session committed only a savepoint of a transaction still open on its
+    connection (as in the tests, which roll everything back at the end).
     """
 
     PENDING = "verbonden_pending_layouts"
-    COMMITTING = "verbonden_real_commit"
 
     def __init__(self) -> None:
         self.known: dict[tuple[str, str, str, str], int] = {}
-        event.listen(Engine, "begin", lambda connection: connection.info.pop(self.COMMITTING, None))
-        event.listen(Engine, "commit", lambda connection: connection.info.__setitem__(self.COMMITTING, True))
+        # Session events only: an engine-wide event would slow every statement of every engine.
         event.listen(SASession, "after_commit", self._after_commit)
         event.listen(SASession, "after_rollback", lambda session: session.info.pop(self.PENDING, None))
 
     def _after_commit(self, session: SASession) -> None:
-        pending = session.info.pop(self.PENDING, None)
-        if pending is not None:
-            connection_info, layouts = pending
-            if connection_info.pop(self.COMMITTING, False):
-                self.known.update(layouts)
+        layouts = session.info.pop(self.PENDING, None)
+        bind = session.bind
+        if layouts is not None and not (isinstance(bind, Connection) and bind.in_transaction()):
+            self.known.update(layouts)
 
     def get(self, session: Session, *, version: str, form: str, modules: str, item_ids: str) -> int:
         key = (str(session.get_bind().engine.url), version, form, modules)
@@ -88,8 +86,7 @@ class _LayoutIds:
         if known is not None:
             return known
         layout = answer_layout(session, version=version, form=form, modules=modules, item_ids=item_ids)
-        _, layouts = session.info.setdefault(self.PENDING, (session.connection().info, {}))
-        layouts[key] = layout.id
+        session.info.setdefault(self.PENDING, {})[key] = layout.id
         return layout.id or 0
 
 
