@@ -177,7 +177,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     hop fewer per request than a plain generator dependency.
     """
     state = request.app.state
-    read_only = request.method in READ_METHODS and request.url.path.startswith(READ_ONLY_PREFIXES)
+    read_only = request.method in READ_METHODS and request.scope["path"].startswith(READ_ONLY_PREFIXES)
     session = Session(state.write_engine if not read_only else state.engine, expire_on_commit=False)
     try:
         yield session
@@ -217,7 +217,7 @@ class UnitOfWork:
 async def get_unit_of_work(request: Request) -> UnitOfWork:
     """The request's :class:`UnitOfWork` (a plain ``async`` dependency: nothing runs after the route)."""
     state = request.app.state
-    read_only = request.method in READ_METHODS and request.url.path.startswith(READ_ONLY_PREFIXES)
+    read_only = request.method in READ_METHODS and request.scope["path"].startswith(READ_ONLY_PREFIXES)
     engine = state.write_engine if not read_only else state.engine
     return UnitOfWork(functools.partial(Session, engine, expire_on_commit=False))
 

@@ -1,8 +1,9 @@
 """Submission throughput of the real ``POST /s/{token}`` on PostgreSQL, against the floor of the stack.
 
 Side by side in one run, each as one uvicorn worker on loopback with the same load (wrk, 50
-connections): verbonden's form submission (validation, idempotency, the personal-link rules, one
-INSERT) and ``bench/bare_app.py``, which parses the same form and inserts one row with plain SQL.
+connections): verbonden's form submission (the whole middleware stack, form limits, answer checks,
+the idempotency key, and one ``INSERT ... SELECT`` that re-checks the link in the database) and
+``bench/bare_app.py``, which parses the same form and inserts one row with plain SQL.
 Target: verbonden reaches at least 70% of the bare app's requests/s, with no errors; p99 latency
 is reported. Also the form page: requests/s of ``GET /s/{token}`` and its bytes (HTML + CSS).
 Rate limits are switched off for the run (they would, rightly, stop one client sending thousands).
@@ -204,8 +205,9 @@ def run(quick: bool) -> list[dict[str, Any]]:
             "name": "stored rows = accepted submissions",
             "value": f"{stored} / {accepted:.0f}",
             "unit": "",
-            "target": "equal (wrk may cut a last request)",
-            "ok": abs(stored - accepted) <= CONNECTIONS,
+            # wrk stops each connection's last request unanswered: the server may still store it.
+            "target": f"equal, or up to {CONNECTIONS * rounds} more (requests wrk cut off)",
+            "ok": 0 <= stored - accepted <= CONNECTIONS * rounds,
         },
         {
             "name": "GET /s/{token} form page",
