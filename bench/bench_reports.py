@@ -185,7 +185,7 @@ def measure(n_responses: int, repeats: int) -> list[dict[str, Any]]:
         started = time.perf_counter()
         wave_id, secret = seed(url, n_responses)
         seeded_in = time.perf_counter() - started
-        app = create_app(Settings(database_url=url))  # type: ignore[call-arg]
+        app = create_app(Settings(database_url=url, log_level="warning"))  # type: ignore[call-arg]
         headers = {"Authorization": f"Bearer {secret}"}
         params = {"wave_id": wave_id, "form": "jongere"}
         with TestClient(app) as client:
