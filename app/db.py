@@ -1,4 +1,4 @@
-"""The database engine, the metadata naming convention and the per-request session."""
+"""The database engine, the metadata naming convention, the per-request session and unit of work."""
 
 from __future__ import annotations
 
