@@ -137,23 +137,18 @@ def test_empty_form_is_refused_in_plain_dutch(client, session, setting):
     assert stored(session) == 0
 
 
-@pytest.mark.parametrize(
-    ("change", "status", "text"),
-    [
-        ("unknown", 404, "Deze link werkt niet"),
-        ("revoked", 410, "Deze link is gestopt"),
-        ("expired", 410, "Deze link is verlopen"),
-        ("closed", 410, "De vragenlijst is gesloten"),
-        ("not_open", 404, "Nog niet begonnen"),
-    ],
-)
-def test_links_that_cannot_be_used_get_their_own_page(client, session, setting, change, status, text):
-    *_, wave, invitation = setting
-    token = invitation.token
+DEAD_LINKS = [
+    ("revoked", 410, "Deze link is gestopt"),
+    ("expired", 410, "Deze link is verlopen"),
+    ("closed", 410, "De vragenlijst is gesloten"),
+    ("not_open", 404, "Nog niet begonnen"),
+]
+
+
+def make_dead(session: Session, change: str, invitation, wave) -> None:
+    """Make the link unusable in the way ``change`` names (see DEAD_LINKS)."""
     now = utcnow()
-    if change == "unknown":
-        token = "no-such-token-" + "x" * 20
-    elif change == "revoked":
+    if change == "revoked":
         invitation.revoked_at = now
     elif change == "expired":
         invitation.expires_at = now - timedelta(minutes=1)
@@ -163,6 +158,18 @@ def test_links_that_cannot_be_used_get_their_own_page(client, session, setting, 
         wave.opens_at = now + timedelta(days=1)
     session.add_all([invitation, wave])
     session.flush()
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "text"), [("unknown", 404, "Deze link werkt niet"), *DEAD_LINKS]
+)
+def test_links_that_cannot_be_used_get_their_own_page(client, session, setting, change, status, text):
+    *_, wave, invitation = setting
+    token = invitation.token
+    if change == "unknown":
+        token = "no-such-token-" + "x" * 20
+    else:
+        make_dead(session, change, invitation, wave)
     for response in (client.get(f"/s/{token}"), client.post(f"/s/{token}", data={"jg_gz_1": "3"})):
         assert response.status_code == status
         assert text in response.text
@@ -301,32 +308,14 @@ def test_the_error_summary_links_to_each_refused_question(client, setting):
 # -- the form's hot path: one INSERT ... SELECT through a link opened before --------------------------
 
 
-@pytest.mark.parametrize(
-    ("change", "status", "text"),
-    [
-        ("revoked", 410, "Deze link is gestopt"),
-        ("expired", 410, "Deze link is verlopen"),
-        ("closed", 410, "De vragenlijst is gesloten"),
-        ("not_open", 404, "Nog niet begonnen"),
-    ],
-)
+@pytest.mark.parametrize(("change", "status", "text"), DEAD_LINKS)
 def test_a_link_that_changed_after_the_form_was_shown_is_checked_again(
     client, session, setting, change, status, text
 ):
     *_, wave, invitation = setting
     html = client.get(f"/s/{invitation.token}").text  # the process now knows the link's form
     data = {**form_fields(html), **dict.fromkeys(item_ids(html), "3")}
-    now = utcnow()
-    if change == "revoked":
-        invitation.revoked_at = now
-    elif change == "expired":
-        invitation.expires_at = now - timedelta(minutes=1)
-    elif change == "closed":
-        wave.closes_at = now - timedelta(minutes=1)
-    elif change == "not_open":
-        wave.opens_at = now + timedelta(days=1)
-    session.add_all([invitation, wave])
-    session.flush()
+    make_dead(session, change, invitation, wave)
     response = client.post(f"/s/{invitation.token}", data=data, follow_redirects=False)
     assert response.status_code == status and text in response.text
     assert stored(session) == 0
