@@ -28,7 +28,7 @@ def invitation_by_token(session: Session, token: str) -> Invitation | None:
 
 
 def invitation_with_context(session: Session, token: str) -> tuple[Invitation, Wave, Professional] | None:
-    """The invitation of a link with its wave and professional, in one query (the form's hot path)."""
+    """The invitation of a link with its wave and professional, in one query (opening a form)."""
     statement = (
         select(Invitation, Wave, Professional)
         .join(Wave, col(Wave.id) == col(Invitation.wave_id))
