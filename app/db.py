@@ -176,9 +176,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     touches no database) and hands only the commit or rollback to a worker thread: one thread
     hop fewer per request than a plain generator dependency.
     """
-    state = request.app.state
-    read_only = request.method in READ_METHODS and request.scope["path"].startswith(READ_ONLY_PREFIXES)
-    session = Session(state.write_engine if not read_only else state.engine, expire_on_commit=False)
+    session = Session(_request_engine(request), expire_on_commit=False)
     try:
         yield session
     except BaseException:
@@ -216,10 +214,14 @@ class UnitOfWork:
 
 async def get_unit_of_work(request: Request) -> UnitOfWork:
     """The request's :class:`UnitOfWork` (a plain ``async`` dependency: nothing runs after the route)."""
+    return UnitOfWork(functools.partial(Session, _request_engine(request), expire_on_commit=False))
+
+
+def _request_engine(request: Request) -> Engine:
+    """The engine for a request: the writing one unless the request is known never to write."""
     state = request.app.state
     read_only = request.method in READ_METHODS and request.scope["path"].startswith(READ_ONLY_PREFIXES)
-    engine = state.write_engine if not read_only else state.engine
-    return UnitOfWork(functools.partial(Session, engine, expire_on_commit=False))
+    return state.engine if read_only else state.write_engine  # type: ignore[no-any-return]
 
 
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]

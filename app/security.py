@@ -104,6 +104,11 @@ class SecurityHeadersMiddleware:
             True: _raw(("Content-Security-Policy", DOCS_POLICY), *common),
         }
 
+    @functools.cached_property
+    def replaced(self) -> frozenset[bytes]:
+        """The names of the headers set here (the same for both kinds of page)."""
+        return frozenset(name for name, _ in self.headers[False])
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -115,10 +120,11 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 docs = path in DOCS_PATHS or path.startswith("/docs/")
                 ours = self.headers[docs]
-                names = {name for name, _ in ours}
                 # The policy here replaces a route's own (so the template hashes always apply).
                 headers = [
-                    (name, value) for name, value in message.get("headers", ()) if name.lower() not in names
+                    (name, value)
+                    for name, value in message.get("headers", ())
+                    if name.lower() not in self.replaced
                 ]
                 cached = any(name.lower() == b"cache-control" for name, _ in headers)
                 headers.extend(ours)

@@ -97,7 +97,7 @@ class Questionnaire:
 
     @property
     def item_ids(self) -> tuple[str, ...]:
-        return tuple(item.id for item in self.items)
+        return self.link_form.item_ids
 
     @property
     def about_professional(self) -> bool:
@@ -105,7 +105,7 @@ class Questionnaire:
 
         When it does not, that professional is the respondent, and the response is not linked.
         """
-        return any(item.names_professional for item in self.items)
+        return self.link_form.about_professional
 
     @property
     def link_form(self) -> LinkForm:
@@ -204,14 +204,12 @@ def open_questionnaire(
     problem = link_problem(invitation, wave, now or utcnow())
     if problem is not None:
         raise LinkUnavailable(problem)
-    instrument = instrument_for_version(wave.instrument_version)
-    form = instrument.form(invitation.form)
-    modules = tuple(module for module in wave.module_ids if module in form.modules)
-    questionnaire = Questionnaire(
-        invitation, wave, professional, instrument, form, modules, tuple(form.items(modules))
+    asked = link_form(wave.instrument_version, invitation.form, wave.modules)
+    instrument = instrument_for_version(asked.version)
+    _known_links.remember(token, asked)
+    return Questionnaire(
+        invitation, wave, professional, instrument, instrument.form(asked.form), asked.modules, asked.items
     )
-    _known_links.remember(token, questionnaire.link_form)
-    return questionnaire
 
 
 def check_answers(questionnaire: Questionnaire, answers: Mapping[str, object]) -> dict[str, int | None]:
