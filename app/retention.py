@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import and_, delete, func, or_, tuple_
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
@@ -18,9 +18,29 @@ def retention_cutoff(retention_days: int, now: datetime | None = None) -> dateti
 
 
 def apply_retention(session: Session, *, retention_days: int, now: datetime | None = None) -> int:
-    """Delete every response submitted before the cut-off; return how many were deleted."""
+    """Delete the responses submitted before the cut-off; return how many were deleted.
+
+    Published responses go by whole batches, never one by one: a batch (its cut, form and team, a
+    union of the leaves' batches of that cut) is deleted once its newest response is older than the
+    cut-off, so what disappears from the reports between two reads is again about at least
+    ``min_group_size`` people. A pending response (published nowhere) goes at the cut-off itself.
+    """
     cutoff = retention_cutoff(retention_days, now)
-    result = session.execute(delete(Response).where(col(Response.submitted_at) < cutoff))
+    team = func.coalesce(col(Response.team_id), -1)
+    expired_batches = (
+        select(col(Response.cut_id), col(Response.form), team)
+        .where(col(Response.cut_id).is_not(None))
+        .group_by(col(Response.cut_id), col(Response.form), team)
+        .having(func.max(col(Response.submitted_at)) < cutoff)
+    )
+    result = session.execute(
+        delete(Response).where(
+            or_(
+                and_(col(Response.cut_id).is_(None), col(Response.submitted_at) < cutoff),
+                tuple_(col(Response.cut_id), col(Response.form), team).in_(expired_batches),
+            )
+        )
+    )
     deleted = int(result.rowcount or 0)  # type: ignore[attr-defined]
     audit.record(
         session, None, "retention.apply", detail={"retention_days": retention_days, "deleted": deleted}

@@ -74,18 +74,28 @@ def load_answer_matrix(
     form: str,
     municipality_id: int | None,
     item_order: tuple[str, ...] | None = None,
+    published: bool = True,
 ) -> AnswerMatrix:
     """The answers of a wave and form (of one municipality, or all for ``None``).
+
+    ``published``: only the responses of the wave's publication cut (what every output reads,
+    :mod:`app.models.publication`); False reads the pending ones instead.
 
     Responses of different layouts (another instrument version or set of modules) are placed in
     the union of their items; an item a layout does not have is NaN for its responses. The
     columns follow ``item_order`` when given (the instrument's order), then the layouts' own order.
     """
-    read = repository.answer_arrays(session, wave_id=wave_id, form=form, municipality_id=municipality_id)
+    read = repository.answer_arrays(
+        session, wave_id=wave_id, form=form, municipality_id=municipality_id, published=published
+    )
     if read is None:
-        rows = repository.answer_rows(session, wave_id=wave_id, form=form, municipality_id=municipality_id)
+        rows = repository.answer_rows(
+            session, wave_id=wave_id, form=form, municipality_id=municipality_id, published=published
+        )
         count = len(rows)
-        professional_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=count)
+        professional_ids = np.fromiter(
+            (NO_PROFESSIONAL if row[0] is None else row[0] for row in rows), dtype=np.int64, count=count
+        )
         team_ids = np.fromiter(
             (NO_TEAM if row[1] is None else row[1] for row in rows), dtype=np.int64, count=count
         )
@@ -94,6 +104,18 @@ def load_answer_matrix(
     else:
         professional_ids, team_ids, layout_ids, answers = read
         team_ids[team_ids == -1] = NO_TEAM
+    return answer_matrix(session, professional_ids, team_ids, layout_ids, answers, item_order)
+
+
+def answer_matrix(
+    session: Session,
+    professional_ids: npt.NDArray[np.int64],
+    team_ids: npt.NDArray[np.int64],
+    layout_ids: npt.NDArray[np.int64],
+    answers: bytes,
+    item_order: tuple[str, ...] | None = None,
+) -> AnswerMatrix:
+    """Decode rows of answer strings (each followed by ``,``, in ``answers``) into a matrix."""
     present = [int(layout_id) for layout_id in np.unique(layout_ids)]
     layout_items = {
         layout_id: layout.items for layout_id, layout in repository.layouts(session, set(present)).items()

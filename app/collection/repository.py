@@ -209,8 +209,8 @@ def use_up_invitation(session: Session, invitation_id: int, now: datetime) -> bo
 
 
 def answer_rows(
-    session: Session, *, wave_id: int, form: str, municipality_id: int | None
-) -> list[tuple[int, int | None, int, str]]:
+    session: Session, *, wave_id: int, form: str, municipality_id: int | None, published: bool = True
+) -> list[tuple[int | None, int | None, int, str]]:
     """(professional id, team id, layout id, answers) of every response of a wave and form.
 
     Reads four narrow columns through the ``(wave_id, form)`` index, without building ORM objects:
@@ -218,14 +218,20 @@ def answer_rows(
     """
     statement = select(
         Response.professional_id, Response.team_id, Response.layout_id, Response.answers
-    ).where(Response.wave_id == wave_id, Response.form == form)
+    ).where(Response.wave_id == wave_id, Response.form == form, _published(published))
     if municipality_id is not None:
         statement = statement.where(Response.municipality_id == municipality_id)
     return session.execute(statement).all()  # type: ignore[return-value]
 
 
+def _published(published: bool) -> Any:
+    """Published responses (those of a cut) or the pending ones."""
+    cut = col(Response.cut_id)
+    return cut.is_not(None) if published else cut.is_(None)
+
+
 def answer_arrays(
-    session: Session, *, wave_id: int, form: str, municipality_id: int | None
+    session: Session, *, wave_id: int, form: str, municipality_id: int | None, published: bool = True
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], bytes] | None:
     """The columns of :func:`answer_rows` on PostgreSQL as arrays; None on other databases.
 
@@ -245,9 +251,10 @@ def answer_arrays(
         "SELECT count(*), string_agg(int4send(coalesce(professional_id, -1)), ''), "
         "string_agg(int4send(coalesce(team_id, -1)), ''), string_agg(int4send(layout_id), ''), "
         "convert_to(string_agg(answers, ','), 'UTF8') FROM response "
-        "WHERE wave_id = %s AND form = %s AND (%s::integer IS NULL OR municipality_id = %s)"
+        "WHERE wave_id = %s AND form = %s AND (%s::integer IS NULL OR municipality_id = %s) "
+        "AND (cut_id IS NOT NULL) = %s"
     )
-    parameters = (wave_id, form, municipality_id, municipality_id)
+    parameters = (wave_id, form, municipality_id, municipality_id, published)
     with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(statement, parameters, binary=True)
         count, professionals, teams, layout_ids, answers = cursor.fetchone()
@@ -274,8 +281,12 @@ ExportRow = tuple[int, str, str, str, datetime, str, int | None, str | None]
 """(layout id, form, language, answers, submitted_at, professional code, team id, team name)."""
 
 
-def _export_filter(statement: Any, *, wave_id: int, form: str | None, municipality_id: int | None) -> Any:
+def _export_filter(
+    statement: Any, *, wave_id: int, form: str | None, municipality_id: int | None, published_only: bool
+) -> Any:
     statement = statement.where(Response.wave_id == wave_id)
+    if published_only:
+        statement = statement.where(_published(True))
     if form is not None:
         statement = statement.where(Response.form == form)
     if municipality_id is not None:
@@ -284,11 +295,15 @@ def _export_filter(statement: Any, *, wave_id: int, form: str | None, municipali
 
 
 def response_layout_ids(
-    session: Session, *, wave_id: int, form: str | None, municipality_id: int | None
+    session: Session, *, wave_id: int, form: str | None, municipality_id: int | None, published_only: bool
 ) -> set[int]:
     """The answer layouts the responses of a wave (and form) were stored in: the export's columns."""
     statement = _export_filter(
-        select(Response.layout_id).distinct(), wave_id=wave_id, form=form, municipality_id=municipality_id
+        select(Response.layout_id).distinct(),
+        wave_id=wave_id,
+        form=form,
+        municipality_id=municipality_id,
+        published_only=published_only,
     )
     return set(session.exec(statement).all())
 
@@ -299,6 +314,7 @@ def iter_response_rows(
     wave_id: int,
     form: str | None,
     municipality_id: int | None,
+    published_only: bool,
     batch_size: int = 5000,
 ) -> Iterator[Sequence[ExportRow]]:
     """Every response of a wave (one form, or all for ``None``) in batches of ``batch_size``.
@@ -330,6 +346,7 @@ def iter_response_rows(
         wave_id=wave_id,
         form=form,
         municipality_id=municipality_id,
+        published_only=published_only,
     )
     as_utc = functools.lru_cache(maxsize=4096)(_stored_time_as_utc)
     # Options on the statement, not the connection: Connection.execution_options() changes the

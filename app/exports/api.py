@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -60,6 +60,7 @@ def _attachment(filename: str) -> dict[str, str]:
     },
 )
 def export_responses(
+    request: Request,
     session: SessionDep,
     stream_session: StreamSessionDep,
     principal: ReadPrincipal,
@@ -69,7 +70,13 @@ def export_responses(
     bom: Annotated[bool, Query(description="Start the CSV with a UTF-8 byte order mark (Excel)")] = False,
 ) -> Response:
     """Every response of a wave (one form, or all), with item answers and subscale scores."""
-    export = service.plan_response_export(session, principal, wave_id=wave_id, form=form)
+    export = service.plan_response_export(
+        session,
+        principal,
+        wave_id=wave_id,
+        form=form,
+        min_group_size=request.app.state.settings.min_group_size,
+    )
     service.record_export(
         session, principal, kind="responses", wave_id=wave_id, form=form, file_format=format.value
     )

@@ -17,8 +17,11 @@ version or set of modules) add their items as extra columns, so no stored answer
 The professional column holds the pseudonymous ``code``, never the display name. ``submitted_at`` is
 UTC, already rounded down to the hour when stored. Rows are ordered by submission (response id).
 
-The export is not an aggregate: it holds every row, without small-group suppression, behind its own
-scope (``responses:read``); every download passes :func:`record_export`.
+The export is not an aggregate: it holds rows, without small-group suppression, behind its own
+scope (``responses:read``); every download passes :func:`record_export`. A municipality key gets
+the responses of the wave's publication cut only, with ``submitted_at`` left empty (no time finer
+than the wave), so the file cannot be matched to the moment someone was seen filling in the form
+nor show a response that no report has published; a research key gets every row with its hour.
 
 CSV: RFC 4180, comma-separated, ``.`` as decimal point, UTF-8 **without** a byte order mark, header
 row first. R (``read.csv``, ``readr``), pandas and SPSS (``GET DATA /TYPE=TXT``) read it without
@@ -63,6 +66,7 @@ from app.collection.answers import decode
 from app.errors import AppError, InvalidInput, NotFound
 from app.instrument_registry import instrument_for_version, published_instrument
 from app.models import Wave
+from app.publication import service as publication
 from app.tenancy import get_owned
 from instrument import CodebookEntry, Instrument, build_codebook, codebook_json, codebook_rows, spss_labels
 from psychometrics import score_scale
@@ -157,6 +161,10 @@ class ResponseExport:
     layouts: dict[int, LayoutPlan]
     entries: dict[str, CodebookEntry]
     score_labels: dict[str, str]
+    published_only: bool = True
+    """Only the responses of the wave's publication cut (a municipality key's export)."""
+    with_times: bool = False
+    """Whether ``submitted_at`` is filled in (research keys); else it is empty."""
 
     @property
     def columns(self) -> list[str]:
@@ -193,10 +201,17 @@ def _subscale_titles(instrument: Instrument) -> dict[str, str]:
 
 
 def plan_response_export(
-    session: Session, principal: Principal, *, wave_id: int, form: str | None
+    session: Session, principal: Principal, *, wave_id: int, form: str | None, min_group_size: int
 ) -> ResponseExport:
-    """The columns of a wave's export: 404 for a wave the key may not see, 422 for an unknown form."""
+    """The columns of a wave's export: 404 for a wave the key may not see, 422 for an unknown form.
+
+    A municipality key's export holds the published responses only (what is due is published
+    first, as for every output); a research key's holds every row.
+    """
     wave = get_owned(session, Wave, wave_id, principal, label="wave")
+    published_only = not principal.is_research
+    if published_only:
+        publication.publish_due(session, wave, min_group_size=min_group_size)
     instrument = instrument_for_version(wave.instrument_version)
     if form is not None and form not in instrument.forms:
         raise InvalidInput(
@@ -212,7 +227,11 @@ def plan_response_export(
         _append_new(score_columns, [group.subscale for group in instrument.form(form_id).subscales(modules)])
 
     layout_ids = repository.response_layout_ids(
-        session, wave_id=wave_id, form=form, municipality_id=principal.municipality_id
+        session,
+        wave_id=wave_id,
+        form=form,
+        municipality_id=principal.municipality_id,
+        published_only=published_only,
     )
     stored = repository.layouts(session, layout_ids)
     groups_of: dict[int, list[Any]] = {}
@@ -270,6 +289,8 @@ def plan_response_export(
         layouts=plans,
         entries=entries,
         score_labels=score_labels,
+        published_only=published_only,
+        with_times=principal.is_research,
     )
 
 
@@ -284,7 +305,7 @@ class ExportBatch:
     versions: list[str]
     forms: list[str]
     languages: list[str]
-    submitted_at: list[datetime]
+    submitted_at: list[datetime | None]
     professional_codes: list[str]
     team_ids: list[int | None]
     team_names: list[str | None]
@@ -320,7 +341,7 @@ def build_batch(export: ResponseExport, rows: Sequence[repository.ExportRow]) ->
         versions=[export.layouts[row[0]].version for row in rows],
         forms=[row[1] for row in rows],
         languages=[row[2] for row in rows],
-        submitted_at=[row[4] for row in rows],
+        submitted_at=[row[4] for row in rows] if export.with_times else [None] * size,
         professional_codes=[row[5] for row in rows],
         team_ids=[row[6] for row in rows],
         team_names=[row[7] for row in rows],
@@ -338,6 +359,7 @@ def iter_batches(
         wave_id=export.wave.id,  # type: ignore[arg-type]
         form=export.form,
         municipality_id=export.municipality_id,
+        published_only=export.published_only,
         batch_size=batch_size or BATCH_SIZE,
     ):
         yield build_batch(export, rows)
@@ -347,8 +369,10 @@ def iter_batches(
 
 
 @functools.lru_cache(maxsize=4096)
-def _iso_utc(moment: datetime) -> str:
+def _iso_utc(moment: datetime | None) -> str:
     # Cached: times are rounded to the hour, so a wave has few distinct ones.
+    if moment is None:
+        return ""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -454,7 +478,10 @@ def response_frame(session: Session, export: ResponseExport) -> pd.DataFrame:
         strings["team_name"].add(batch.team_names)
         team_ids.append(np.array([-1 if team is None else team for team in batch.team_ids], dtype=np.int64))
         submitted.append(
-            np.array([moment.timestamp() for moment in batch.submitted_at], dtype=np.float64)
+            np.array(
+                [np.nan if moment is None else moment.timestamp() for moment in batch.submitted_at],
+                dtype=np.float64,
+            )
             + SPSS_EPOCH_OFFSET_SECONDS
         )
         answers.append(batch.answers)

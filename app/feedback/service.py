@@ -2,16 +2,16 @@
 
 Every number comes from the reports service (:func:`app.reports.service.scores_report` per
 professional and per team, :func:`~app.reports.service._subscale_scores` for the municipality as
-one group), so the page shows exactly what a report would, and hides exactly what a report hides
-(:mod:`app.reports.disclosure`). On top of that, a comparison is left out when the difference
-between it and a cell shown beside it would describe a group smaller than the minimum: the
-professional's team minus the professional is "the colleagues", and that group must not be
-worked out by subtraction either.
+one group) on the wave's publication cut, so the page shows exactly what a report would and hides
+exactly what a report hides (:mod:`app.reports.disclosure`). Every published cell is a union of
+batches of at least the minimum, so the professional's team minus the professional ("the
+colleagues") is about at least that many people too, or about nobody.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 import numpy as np
@@ -22,7 +22,6 @@ from app.collection.answers import NO_PROFESSIONAL, NO_TEAM
 from app.db import utcnow
 from app.feedback import repository
 from app.models import FeedbackLink, Professional, Wave
-from app.reports.disclosure import suppressed_groups
 from app.reports.schemas import GroupScore, GroupScores, ScoresReport
 from app.reports.service import Grouping, Selection, _subscale_scores, scores_report, select_answers
 from instrument.schema import Form
@@ -82,6 +81,8 @@ class Feedback:
     other_waves: list[Wave]
     forms: list[FormFeedback]
     min_group_size: int
+    updated_at: datetime | None = None
+    """When the wave's numbers were last published (None: nothing published yet)."""
 
 
 def open_link(session: Session, token: str) -> FeedbackLink:
@@ -119,7 +120,8 @@ def feedback(session: Session, *, token: str, wave_id: int | None, min_group_siz
         if wave is None:
             raise FeedbackUnavailable(LinkProblem.wave)
     forms: list[FormFeedback] = []
-    if wave is not None:
+    updated_at = None
+    if wave is not None and wave.professional_feedback:
         for form in RATED_FORMS:
             selection = select_answers(
                 session,
@@ -128,7 +130,8 @@ def feedback(session: Session, *, token: str, wave_id: int | None, min_group_siz
                 municipality_id=professional.municipality_id,
                 min_group_size=min_group_size,
             )
-            if selection.matrix.n:  # a form nobody answered in this wave is not mentioned
+            updated_at = selection.cut.made_at if selection.cut is not None else None
+            if selection.matrix.n:  # a form with nothing published in this wave is not mentioned
                 forms.append(_form_feedback(session, selection, professional))
         audit.record(
             session,
@@ -147,6 +150,7 @@ def feedback(session: Session, *, token: str, wave_id: int | None, min_group_siz
         other_waves=[other for other in rated_in if wave is None or other.id != wave.id],
         forms=forms,
         min_group_size=min_group_size,
+        updated_at=updated_at,
     )
 
 
@@ -201,15 +205,11 @@ def _form_feedback(session: Session, selection: Selection, professional: Profess
             )
             continue
         team = team_row.scores[group.subscale] if team_row is not None else None
-        if team is not None and (team.suppressed or _difference_hidden(own, team, minimum)):
+        if team is not None and team.suppressed:
             team = None
         _, cells = _subscale_scores(selection, group, everyone, "professional")
         municipality: GroupScore | None = cells[0]
-        if municipality is not None and (
-            municipality.suppressed
-            or _difference_hidden(own, municipality, minimum)
-            or (team is not None and _difference_hidden(team, municipality, minimum))
-        ):
+        if municipality is not None and municipality.suppressed:
             municipality = None
         needed = aggregation.respondents_needed
         subscales.append(
@@ -224,12 +224,6 @@ def _form_feedback(session: Session, selection: Selection, professional: Profess
             )
         )
     return FormFeedback(selection.form.id, shown=True, subscales=subscales)
-
-
-def _difference_hidden(inner: GroupScore, outer: GroupScore, minimum: int) -> bool:
-    """Whether ``outer`` minus ``inner`` (shown side by side) is a group too small to be shown."""
-    rest = (outer.n or 0) - (inner.n or 0)
-    return rest > 0 and bool(suppressed_groups({"rest": rest}, minimum))
 
 
 def _subscale_titles(form: Form) -> dict[str, dict[str, str]]:

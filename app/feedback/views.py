@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from app.db import SessionDep
 from app.feedback import service
 from app.feedback.service import Feedback, FeedbackUnavailable, FormFeedback, SubscaleFeedback
+from app.publication.dates import day_in_words
 from app.reports.schemas import GroupScore
 from app.templates import TEMPLATES_DIR, templates
 
@@ -134,6 +135,9 @@ def _context(page: Feedback, token: str, lang: str) -> dict[str, Any]:
         "intro": t["intro"].format(ronde=page.wave.name) if page.wave is not None else None,
         "forms": [_form(entry, t, lang, page.min_group_size) for entry in page.forms],
         "too_few": t["too_few_any"].format(min=page.min_group_size) if not page.forms else None,
+        "updated": t["updated"].format(datum=day_in_words(page.updated_at, lang), min=page.min_group_size)
+        if page.updated_at is not None
+        else None,
         "switch_url": f"/f/{token}?" + urlencode({**wave_query, "lang": "en" if lang == "nl" else "nl"}),
         "other_waves": [
             {"name": wave.name, "url": f"/f/{token}?" + urlencode({"wave_id": wave.id, "lang": lang})}

@@ -7,6 +7,7 @@ from app.models.invitation import Invitation, InvitationKind
 from app.models.municipality import Municipality
 from app.models.partner import Partner, PartnerKind
 from app.models.professional import Professional
+from app.models.publication import PublicationCut
 from app.models.response import MISSING_ANSWER, AnswerLayout, InstrumentVersion, Response
 from app.models.team import Team
 from app.models.wave import Wave
@@ -24,6 +25,7 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "Professional",
+    "PublicationCut",
     "Response",
     "Team",
     "Wave",

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
@@ -72,11 +72,21 @@ class Response(SQLModel, table=True):
     the professional of the invitation is the respondent, and a link would identify them.
 
     ``team_id`` is the professional's team at the time of the response, so a later move to
-    another team does not rewrite earlier team reports.
+    another team does not rewrite earlier team reports. ``cut_id`` is the publication cut that
+    published it (:class:`app.models.PublicationCut`); outputs read only published responses.
     """
 
     __tablename__ = "response"
-    __table_args__ = (Index("ix_response_wave_id_form", "wave_id", "form"),)
+    __table_args__ = (
+        Index("ix_response_wave_id_form", "wave_id", "form"),
+        # The pending responses of a wave (no cut yet): few, and read on every report.
+        Index(
+            "ix_response_pending",
+            "wave_id",
+            postgresql_where=text("cut_id IS NULL"),
+            sqlite_where=text("cut_id IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     municipality_id: int = Field(foreign_key="municipality.id", index=True, ondelete="CASCADE")
@@ -91,3 +101,5 @@ class Response(SQLModel, table=True):
     answers: str = Field(max_length=255)
     submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     submission_key: str = Field(max_length=64, unique=True)
+    cut_id: int | None = Field(default=None, foreign_key="publication_cut.id", ondelete="SET NULL")
+    """The publication cut that published this response; None while it is pending."""

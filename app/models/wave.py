@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
@@ -13,6 +14,7 @@ class Wave(SQLModel, table=True):
     """Responses are collected between ``opens_at`` and ``closes_at`` (open-ended when null).
 
     ``modules`` lists the optional instrument modules switched on, comma-separated.
+    ``professional_feedback`` decides the smallest published cell (see :mod:`app.models.publication`).
     """
 
     id: int | None = Field(default=None, primary_key=True)
@@ -23,6 +25,9 @@ class Wave(SQLModel, table=True):
     opens_at: datetime = Field(sa_type=UTCDateTime)
     closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    professional_feedback: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
+    """Whether the wave publishes numbers per professional. Off: a team is the smallest published
+    cell (its batches fill sooner) and no output shows a professional's own numbers."""
 
     @property
     def module_ids(self) -> tuple[str, ...]:

@@ -152,6 +152,12 @@ class WaveCreate(_Input):
     opens_at: UtcDatetime
     closes_at: UtcDatetime | None = None
     modules: list[ModuleId] = Field(default_factory=list, max_length=20)
+    professional_feedback: bool = Field(
+        default=True,
+        description="Publish numbers per professional (scores level=professional, feedback pages). "
+        "Off: a team is the smallest published cell, so teams publish sooner; cannot be switched "
+        "back on once the wave has published numbers.",
+    )
 
     @model_validator(mode="after")
     def _period(self) -> WaveCreate:
@@ -164,6 +170,7 @@ class WaveUpdate(_Input):
     opens_at: UtcDatetime | None = None
     closes_at: UtcDatetime | None = None
     modules: list[ModuleId] | None = Field(default=None, max_length=20)
+    professional_feedback: bool | None = None
 
     @model_validator(mode="after")
     def _period(self) -> WaveUpdate:
@@ -179,6 +186,8 @@ class WavePublic(_Output):
     opens_at: datetime
     closes_at: datetime | None
     modules: list[str]
+    professional_feedback: bool
+    """Whether the wave publishes numbers per professional; off: a team is the smallest cell."""
     created_at: datetime
 
 

@@ -45,6 +45,7 @@ from app.organisation.schemas import (
     WavePublic,
     WaveUpdate,
 )
+from app.publication import service as publication
 from app.tenancy import writing_municipality
 
 # No 0/O or 1/I: a code may be read aloud or typed over from paper.
@@ -270,6 +271,7 @@ def create_wave(*, session: Session, principal: Principal, wave_in: WaveCreate) 
         modules=modules,
         opens_at=wave_in.opens_at,
         closes_at=wave_in.closes_at,
+        professional_feedback=wave_in.professional_feedback,
     )
     repository.add(session, wave)
     return wave
@@ -292,6 +294,9 @@ def update_wave(*, session: Session, principal: Principal, wave_id: int, wave_in
         if modules != wave.modules and repository.wave_has_responses(session, wave):
             raise Conflict(f"wave {wave_id} has responses; its modules can no longer change")
         wave.modules = modules
+    if changes.get("professional_feedback") is not None:
+        publication.check_professional_feedback_change(session, wave, changes["professional_feedback"])
+        wave.professional_feedback = changes["professional_feedback"]
     if changes.get("name") is not None:
         wave.name = changes["name"]
     if changes.get("opens_at") is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
@@ -62,6 +63,11 @@ class ReliabilityReport(BaseModel):
     modules: list[str]
     scale_points: list[int]
     n_responses: int
+    """Responses in the wave's publication cut: every number below is computed from them."""
+    published_at: datetime | None = None
+    """When the cut was made (None: nothing published yet). Numbers change only by whole batches."""
+    professional_feedback: bool = True
+    """Whether the wave publishes numbers per professional (else a team is the smallest cell)."""
     min_group_size: int
     subscales: list[SubscaleReliability]
     subscale_correlations: SubscaleCorrelations | None
@@ -124,6 +130,8 @@ class ScoresReport(BaseModel):
     instrument_version: str
     modules: list[str]
     n_responses: int
+    published_at: datetime | None = None
+    professional_feedback: bool = True
     min_group_size: int
     subscales: list[SubscaleAggregation]
     groups: list[GroupScores]

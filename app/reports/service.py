@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import gc
 import math
+import threading
 import warnings as python_warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -25,8 +27,8 @@ from sqlmodel import Session
 import psychometrics
 from app.collection.answers import NO_TEAM, AnswerMatrix, load_answer_matrix
 from app.errors import InvalidInput
-from app.instrument_registry import instrument_for_version
-from app.models import Wave
+from app.models import PublicationCut, Wave
+from app.publication import service as publication
 from app.reports import repository
 from app.reports.disclosure import suppressed_groups
 from app.reports.schemas import (
@@ -55,7 +57,7 @@ WAVE_TOTAL = "wave"
 
 @dataclass(frozen=True)
 class Selection:
-    """One wave and form: its definition and every answer the caller may read."""
+    """One wave and form: its definition and the published answers the caller may read."""
 
     wave: Wave
     instrument: Instrument
@@ -64,6 +66,12 @@ class Selection:
     groups: tuple[ScoringGroup, ...]
     matrix: AnswerMatrix
     min_group_size: int
+    cut: PublicationCut | None = None
+    """The wave's newest publication cut (None: nothing published yet)."""
+
+    @property
+    def published_at(self) -> datetime | None:
+        return self.cut.made_at if self.cut is not None else None
 
     @property
     def scale_points(self) -> list[int]:
@@ -95,26 +103,26 @@ class Selection:
 def select_answers(
     session: Session, *, wave: Wave, form: str, municipality_id: int | None, min_group_size: int
 ) -> Selection:
-    """The selection of a wave (already checked to be the caller's) and form; 422 for an unknown form."""
-    instrument = instrument_for_version(wave.instrument_version)
-    try:
-        form_definition = instrument.form(form)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), errors=[{"loc": ["query", "form"], "msg": str(exc)}]) from None
-    modules = tuple(module for module in wave.module_ids if module in form_definition.modules)
-    item_order = tuple(item.id for item in form_definition.items(modules))
+    """The published answers of a wave (already checked to be the caller's) and form.
+
+    Publishes first what is due (:func:`app.publication.service.publish_due`), then reads the
+    wave's cut only: every output is computed from published batches. 422 for an unknown form.
+    """
+    scoring = publication.form_scoring(wave, form)
+    publication.publish_due(session, wave, min_group_size=min_group_size)
     assert wave.id is not None
     matrix = load_answer_matrix(
-        session, wave_id=wave.id, form=form, municipality_id=municipality_id, item_order=item_order
+        session, wave_id=wave.id, form=form, municipality_id=municipality_id, item_order=scoring.item_order
     )
     return Selection(
         wave,
-        instrument,
-        form_definition,
-        modules,
-        tuple(form_definition.subscales(modules)),
+        scoring.instrument,
+        scoring.form,
+        scoring.modules,
+        scoring.groups,
         matrix,
         min_group_size,
+        publication.latest_cut(session, wave),
     )
 
 
@@ -150,6 +158,8 @@ def reliability_report(selection: Selection) -> ReliabilityReport:
         modules=list(selection.modules),
         scale_points=selection.scale_points,
         n_responses=selection.matrix.n,
+        published_at=selection.published_at,
+        professional_feedback=selection.wave.professional_feedback,
         min_group_size=selection.min_group_size,
         subscales=subscales,
         subscale_correlations=_subscale_correlations(selection),
@@ -250,11 +260,16 @@ def _item_rows(
             missing=number(found.get("missing")),
             floor=number(found.get("floor")),
             ceiling=number(found.get("ceiling")),
-            r_drop=number(found.get("r_drop")),
+            r_drop=_correlation(found.get("r_drop")),
             alpha_if_deleted=number(found.get("alpha_if_deleted")),
             distribution=distribution,
         )
         rows.append(row)
+        if row.r_drop is None and number(found.get("r_drop")) is not None:
+            warnings.append(
+                f"The item-rest correlation of {item} cannot be determined (niet te bepalen): the "
+                "pairwise covariances of so few respondents do not fit together."
+            )
         if row.sd == 0:
             warnings.append(f"Item {item} has no variance: everyone gave the same answer.")
         if (
@@ -273,6 +288,21 @@ def _item_rows(
                     f"(more than {FLOOR_CEILING_LIMIT:.0%}): the item tells little apart at that end."
                 )
     return rows
+
+
+def _correlation(value: Any) -> float | None:
+    """A correlation for display: a value outside [-1, 1] (pairwise covariances that do not fit
+    together) is not estimable, so it is shown as missing, never as an impossible number."""
+    result = number(value)
+    return result if result is not None and -1.0 <= result <= 1.0 else None
+
+
+def _reliabilities(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Reliabilities for display: outside [0, 1] they are not estimable (NaN), never printed."""
+    values = np.array(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        values[(values < 0) | (values > 1)] = np.nan
+    return values
 
 
 def _inter_item(
@@ -353,8 +383,19 @@ def _dense_codes(labels: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], 
 
 
 def scores_report(session: Session, selection: Selection, level: Level) -> ScoresReport:
+    """Scores per group of ``level``; 422 per professional for a wave that publishes no such numbers."""
+    if level == "professional" and not selection.wave.professional_feedback:
+        message = (
+            f"wave {selection.wave.id} publishes no numbers per professional (professional_feedback "
+            "is off): ask for level=team"
+        )
+        raise InvalidInput(message, errors=[{"loc": ["query", "level"], "msg": message}])
     with _collector_paused():
         return _scores_report(session, selection, level)
+
+
+_paused_lock = threading.Lock()
+_paused_reports = 0
 
 
 @contextmanager
@@ -364,16 +405,25 @@ def _collector_paused() -> Iterator[None]:
     A wave has tens of thousands of groups, each a few small container objects; while they are
     built, the allocations set off full collections of the whole process again and again (a
     third of the scores report's time at 20,000 professionals). The cells hold no reference
-    cycles; automatic collection resumes at the end (left alone if someone else had paused it).
+    cycles. The collector is process-wide, so concurrent reports share one pause: it ends when
+    the last of them is done (and is left alone if something else had switched it off).
     """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+    global _paused_reports
+    with _paused_lock:
+        if _paused_reports == 0 and not gc.isenabled():
+            owner = False
+        else:
+            owner = True
+            _paused_reports += 1
+            gc.disable()
     try:
         yield
     finally:
-        gc.enable()
+        if owner:
+            with _paused_lock:
+                _paused_reports -= 1
+                if _paused_reports == 0:
+                    gc.enable()
 
 
 def _scores_report(session: Session, selection: Selection, level: Level) -> ScoresReport:
@@ -410,6 +460,8 @@ def _scores_report(session: Session, selection: Selection, level: Level) -> Scor
         instrument_version=selection.instrument.version,
         modules=list(selection.modules),
         n_responses=matrix.n,
+        published_at=selection.published_at,
+        professional_feedback=selection.wave.professional_feedback,
         min_group_size=selection.min_group_size,
         subscales=aggregations,
         groups=group_rows,
@@ -444,9 +496,14 @@ def _subscale_scores(
     try:
         summary = psychometrics.icc_summary(scores, labels)  # one ANOVA for all three
         icc_1 = number(summary.icc1)
-        icc_2 = number(summary.icc2)
+        icc_2 = number(_reliabilities(np.asarray([summary.icc2], dtype=np.float64))[0])
+        if icc_2 is None and number(summary.icc2) is not None:
+            warnings.append(
+                f"ICC(2) of {name} per {unit} cannot be determined (niet te bepalen): {unit}s differ "
+                "less than chance, so their means are not yet reliable."
+            )
         reliability = summary.group_reliability
-        reliabilities[reliability.index.to_numpy(dtype=np.int64)] = reliability.to_numpy()
+        reliabilities[reliability.index.to_numpy(dtype=np.int64)] = _reliabilities(reliability.to_numpy())
     except ValueError as exc:
         warnings.append(f"ICC of {name} per {unit} cannot be computed: {_reason(exc)}.")
     if icc_1 is not None:
@@ -564,7 +621,9 @@ def _team_components(
         return None, reliability
     position = {int(team): index for index, team in enumerate(grouping.team_ids)}
     found = fit.teams["reliability"]
-    for team, value in zip(found.index.to_numpy(dtype=np.float64), found.to_numpy(), strict=True):
+    for team, value in zip(
+        found.index.to_numpy(dtype=np.float64), _reliabilities(found.to_numpy()), strict=True
+    ):
         reliability[position[int(team)]] = value
     components = VarianceComponents(
         var_team=float(fit.var_team),

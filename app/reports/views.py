@@ -16,6 +16,7 @@ from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, utcnow
 from app.models import Wave
+from app.publication.dates import day_in_words
 from app.reports import plots, service
 from app.reports.schemas import MAX_ROW_ID, GroupScores, ScoresReport
 from app.templates import environment
@@ -122,6 +123,7 @@ def render_report(
         caterpillars=caterpillars,
         fmt=fmt,
         fmt_ci=fmt_ci,
+        published_on=day_in_words(selection.published_at, lang) if selection.published_at else None,
         generated_at=utcnow(),
     )
 
@@ -144,7 +146,7 @@ def report_page(
         municipality_id=principal.municipality_id,
         min_group_size=request.app.state.settings.min_group_size,
     )
-    professionals = Scope.reports_professional.value in principal.scopes
+    professionals = Scope.reports_professional.value in principal.scopes and wave.professional_feedback
     if professionals:
         audit.record(
             session,

@@ -34,7 +34,11 @@ def test_matrix_holds_each_response_with_its_professional_and_team(session):
             language="nl",
             key=submission_key("test", str(number)),
         )
-    matrix = load_answer_matrix(session, wave_id=wave.id, form="jongere", municipality_id=municipality.id)
+    published = load_answer_matrix(session, wave_id=wave.id, form="jongere", municipality_id=municipality.id)
+    assert published.n == 0  # nothing is published before a cut: outputs read published answers only
+    matrix = load_answer_matrix(
+        session, wave_id=wave.id, form="jongere", municipality_id=municipality.id, published=False
+    )
     assert matrix.n == 3
     assert matrix.item_ids == questionnaire.item_ids
     order = np.argsort(matrix.values[:, 1])
@@ -42,5 +46,7 @@ def test_matrix_holds_each_response_with_its_professional_and_team(session):
     assert np.isnan(matrix.values[:, 0]).all()
     assert list(matrix.professional_ids[order]) == [sam.id, sam.id, noor.id]
     assert set(matrix.team_ids) == {team.id}
-    elsewhere = load_answer_matrix(session, wave_id=wave.id, form="jongere", municipality_id=other.id)
+    elsewhere = load_answer_matrix(
+        session, wave_id=wave.id, form="jongere", municipality_id=other.id, published=False
+    )
     assert elsewhere.n == 0

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pytest
-from sqlmodel import Session
+from scipy import stats
+from sqlmodel import Session, select
 
 import psychometrics
 from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
 from app.instrument_registry import published_instrument
-from app.models import Municipality, Professional, Team, Wave
+from app.models import Municipality, Professional, Response, Team, Wave
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import make_key, make_municipality, make_professional, make_team
 
@@ -31,6 +32,25 @@ class Seeded:
     rows: list[dict[str, int | None]] = field(default_factory=list)
     about: list[str] = field(default_factory=list)
     """The professional (by name) each stored row is about."""
+    published: list[bool] | None = None
+    """Whether each stored row is in the wave's publication cut (set by :func:`read_cut`)."""
+
+    @property
+    def published_rows(self) -> list[dict[str, int | None]]:
+        assert self.published is not None, "read a report and call read_cut first"
+        return [row for row, shown in zip(self.rows, self.published, strict=True) if shown]
+
+    @property
+    def published_about(self) -> list[str]:
+        assert self.published is not None, "read a report and call read_cut first"
+        return [name for name, shown in zip(self.about, self.published, strict=True) if shown]
+
+
+def read_cut(session: Session, seeded: Seeded) -> Seeded:
+    """Which stored rows the outputs publish, in the order they were stored."""
+    statement = select(Response.cut_id).where(Response.wave_id == seeded.wave.id).order_by(Response.id)
+    seeded.published = [cut_id is not None for cut_id in session.exec(statement).all()]
+    return seeded
 
 
 def store(session: Session, wave: Wave, professional: Professional, answers: dict[str, int | None]) -> None:
@@ -87,15 +107,16 @@ def seed(
 
 
 def frame(seeded: Seeded, items: tuple[str, ...]) -> pd.DataFrame:
+    """The published rows' answers to ``items``: what every output is computed from."""
     return pd.DataFrame(
-        [[row.get(item) for item in items] for row in seeded.rows], columns=list(items), dtype=float
+        [[row.get(item) for item in items] for row in seeded.published_rows], columns=list(items), dtype=float
     )
 
 
 @pytest.fixture
 def seeded(session: Session) -> Seeded:
-    # Team Noord: b has 3 respondents (hidden), so c (the next smallest) is hidden as well.
-    return seed(session, {"Noord": {"a": 9, "b": 3, "c": 6}, "Zuid": {"d": 8, "e": 7}})
+    # Team Noord: b has 3 respondents and is never published; c (6) and the rest publish in batches.
+    return seed(session, {"Noord": {"a": 9, "b": 3, "c": 7}, "Zuid": {"d": 8, "e": 7}})
 
 
 def report_key(session: Session, seeded: Seeded, *scopes: str) -> dict[str, str]:
@@ -111,7 +132,11 @@ def test_reliability_equals_psychometrics_on_the_same_responses(client, session,
     response = client.get(RELIABILITY, params={"wave_id": seeded.wave.id, "form": "jongere"}, headers=headers)
     assert response.status_code == 200
     body = response.json()
-    assert body["n_responses"] == 33
+    read_cut(session, seeded)
+    published = seeded.published_about
+    # b (3 respondents) never fills a batch; every other professional publishes at least one.
+    assert "b" not in published and {"a", "c", "d", "e"} <= set(published)
+    assert body["n_responses"] == len(published)
     form = published_instrument().form("jongere")
     assert [entry["subscale"] for entry in body["subscales"]] == [
         "gezien_worden",
@@ -158,9 +183,10 @@ def test_professional_scores_equal_psychometrics_and_hide_small_groups(client, s
     response = client.get(SCORES, params=params, headers=headers)
     assert response.status_code == 200
     body = response.json()
+    read_cut(session, seeded)
     group = published_instrument().form("jongere").subscales()[0]
     scores = psychometrics.score_scale(frame(seeded, group.item_ids), min_answered=group.min_answered)
-    labels = pd.Series(seeded.about)
+    labels = pd.Series(seeded.published_about)
     subscale = body["subscales"][0]
     assert subscale["subscale"] == group.subscale
     assert subscale["icc1"] == pytest.approx(psychometrics.icc1(scores, labels), abs=1e-12)
@@ -177,26 +203,16 @@ def test_professional_scores_equal_psychometrics_and_hide_small_groups(client, s
     assert cell["n"] == len(mine)
     assert cell["mean"] == pytest.approx(mine.mean(), abs=1e-12)
     assert cell["sd"] == pytest.approx(mine.std(ddof=1), abs=1e-12)
-    half = 2.306004135204166 * mine.std(ddof=1) / np.sqrt(len(mine))  # qt(.975, 8)
-    assert len(mine) == 9
+    half = stats.t.ppf(0.975, len(mine) - 1) * mine.std(ddof=1) / np.sqrt(len(mine))
+    assert len(mine) >= 5
     assert cell["ci"] == pytest.approx([mine.mean() - half, mine.mean() + half], abs=1e-9)
     assert cell["group_reliability"] == pytest.approx(reliability["a"], abs=1e-12)
     assert cell["rwg_j"] == pytest.approx(agreement["a"], abs=1e-12)
     assert shown["team_name"] == "Noord"
 
-    for code in ("C-b", "C-c"):  # b: 3 respondents; c: secondary, the next smallest of Noord
-        hidden = by_code(body, code)["scores"][group.subscale]
-        assert hidden == {
-            "n": None,
-            "mean": None,
-            "sd": None,
-            "ci": None,
-            "suppressed": True,
-            "group_reliability": None,
-            "rwg_j": None,
-            "team_reliability": None,
-        }
-    for code in ("C-d", "C-e"):
+    # b (3 respondents) is never published: no row at all, and in no total.
+    assert not [row for row in body["groups"] if row["code"] == "C-b"]
+    for code in ("C-c", "C-d", "C-e"):  # c needs no secondary suppression: b is in no total
         assert by_code(body, code)["scores"][group.subscale]["suppressed"] is False
 
 
@@ -206,13 +222,14 @@ def test_team_scores_with_nested_team_reliability(client, session, seeded):
     response = client.get(SCORES, params=params, headers=headers)
     assert response.status_code == 200
     body = response.json()
+    read_cut(session, seeded)
     group = published_instrument().form("jongere").subscales()[0]
     scores = psychometrics.score_scale(frame(seeded, group.item_ids))
     team_of = {"a": "Noord", "b": "Noord", "c": "Noord", "d": "Zuid", "e": "Zuid"}
-    teams = pd.Series([team_of[name] for name in seeded.about])
+    teams = pd.Series([team_of[name] for name in seeded.published_about])
     subscale = body["subscales"][0]
     assert subscale["icc1"] == pytest.approx(psychometrics.icc1(scores, teams), abs=1e-12)
-    fit = psychometrics.team_reliability(scores, pd.Series(seeded.about), teams)
+    fit = psychometrics.team_reliability(scores, pd.Series(seeded.published_about), teams)
     assert subscale["variance_components"]["var_team"] == pytest.approx(fit.var_team, abs=1e-9)
     noord = next(row for row in body["groups"] if row["team_name"] == "Noord")
     assert noord["code"] is None
@@ -221,13 +238,16 @@ def test_team_scores_with_nested_team_reliability(client, session, seeded):
     assert cell["team_reliability"] == pytest.approx(fit.teams.loc["Noord", "reliability"], abs=1e-9)
 
 
-def test_a_small_team_hides_the_next_smallest_team_too(client, session):
+def test_a_small_team_is_in_no_number_so_the_others_need_no_secondary_suppression(client, session):
     seeded = seed(session, {"Klein": {"a": 4}, "Middel": {"b": 6}, "Groot": {"c": 9}})
     headers = report_key(session, seeded)
     params = {"wave_id": seeded.wave.id, "form": "jongere", "level": "team"}
     body = client.get(SCORES, params=params, headers=headers).json()
     hidden = {row["team_name"]: row["scores"]["gezien_worden"]["suppressed"] for row in body["groups"]}
-    assert hidden == {"Klein": True, "Middel": True, "Groot": False}
+    assert hidden == {"Middel": False, "Groot": False}  # Klein has nothing published: no row at all
+    reliability = client.get(RELIABILITY, params=params, headers=headers).json()
+    assert reliability["n_responses"] == sum(read_cut(session, seeded).published)
+    assert "a" not in seeded.published_about
 
 
 def test_switched_on_modules_are_reported(client, session):
@@ -332,13 +352,14 @@ def test_another_municipality_gets_404_and_a_research_key_reads_all(client, sess
         assert client.get(missing[0], params=missing[1], headers=research).status_code == 404
         assert client.get(path, params=params, headers=research).status_code == 200, path
     body = client.get(RELIABILITY, params=report_routes(seeded)[0][1], headers=research).json()
-    assert body["n_responses"] == 33
+    assert body["n_responses"] == sum(read_cut(session, seeded).published)
 
 
 def test_a_wave_reads_only_its_own_responses(client, session, seeded):
-    seed(session, {"Ander": {"x": 5}}, municipality=seeded.municipality)
+    other = seed(session, {"Ander": {"x": 12}}, municipality=seeded.municipality)
     headers = report_key(session, seeded)
+    client.get(RELIABILITY, params={"wave_id": other.wave.id, "form": "jongere"}, headers=headers)
     body = client.get(
         RELIABILITY, params={"wave_id": seeded.wave.id, "form": "jongere"}, headers=headers
     ).json()
-    assert body["n_responses"] == 33
+    assert body["n_responses"] == sum(read_cut(session, seeded).published)
