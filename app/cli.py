@@ -273,6 +273,7 @@ def report(
     from app.errors import AppError
     from app.reports import repository as report_repository
     from app.reports import service as report_service
+    from app.reports.schemas import Level
     from app.reports.views import render_report
 
     settings = settings_or_exit()
@@ -286,14 +287,18 @@ def report(
             selection = report_service.select_answers(
                 session, wave=found, form=form, municipality_id=None, min_group_size=settings.min_group_size
             )
+            # A cut made for this report is kept: every later output builds on the same batches.
+            session.commit()
             if output_format == "html":
-                typer.echo(render_report(session, selection, professionals=True, lang=lang))  # type: ignore[arg-type]
+                page = render_report(session, selection, professionals=found.professional_feedback, lang=lang)  # type: ignore[arg-type]
+                typer.echo(page)
                 return
+            levels: tuple[Level, ...] = ("team", "professional") if found.professional_feedback else ("team",)
             reports = {
                 "reliability": report_service.reliability_report(selection).model_dump(mode="json"),
                 "scores": {
                     level: report_service.scores_report(session, selection, level).model_dump(mode="json")
-                    for level in ("team", "professional")
+                    for level in levels
                 },
             }
             typer.echo(json.dumps(reports, ensure_ascii=False, indent=1))

@@ -152,3 +152,38 @@ def check_professional_feedback_change(session: Session, wave: Wave, professiona
             f"wave {wave.id} has already published numbers per team; "
             "numbers per professional can no longer be switched on"
         )
+
+
+@dataclass(frozen=True)
+class LeafStatus:
+    """A leaf's answers waiting for publication: what a coordinator may see (counts, no content)."""
+
+    form: str
+    professional_id: int | None
+    team_id: int | None
+    pending: int
+    needed: int
+    """Answers still needed before a batch can be published (at least this many; skipped questions
+    can make a batch wait for one or two more)."""
+
+
+def pending_status(session: Session, wave: Wave, *, min_group_size: int) -> list[LeafStatus]:
+    """Per leaf of ``wave``, how many answers wait and how many more a batch needs."""
+    assert wave.id is not None
+    pending: dict[Leaf, int] = defaultdict(int)
+    for form, professional_id, team_id, count in repository.pending_leaf_counts(session, wave.id):
+        pending[leaf_of(wave, form, professional_id, team_id)] += count
+    statuses = []
+    for leaf, count in sorted(pending.items(), key=lambda entry: repr(entry[0])):
+        professional = leaf[1] if len(leaf) == 3 else None
+        team = leaf[-1]
+        statuses.append(
+            LeafStatus(
+                form=str(leaf[0]),
+                professional_id=professional if isinstance(professional, int) else None,
+                team_id=team if isinstance(team, int) else None,
+                pending=count,
+                needed=max(min_group_size - count, 1 if count >= min_group_size else 0),
+            )
+        )
+    return statuses

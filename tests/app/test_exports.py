@@ -8,6 +8,7 @@ import math
 from collections import Counter
 from datetime import UTC, datetime
 from itertools import count
+from types import SimpleNamespace
 
 import numpy as np
 import pyreadstat
@@ -110,7 +111,7 @@ def scored_groups(form: str):
 
 
 def test_csv_holds_every_answer_and_score_of_the_form(session, client, world):
-    headers = make_key(session, world["municipality"], Scope.responses_read)
+    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
     wave = world["wave"]
     reply = client.get(
         f"/api/v1/exports/responses?wave_id={wave.id}&format=csv&form=jongere", headers=headers
@@ -156,7 +157,7 @@ def test_csv_holds_every_answer_and_score_of_the_form(session, client, world):
 
 
 def test_without_form_every_form_is_exported_with_the_union_of_items(session, client, world):
-    headers = make_key(session, world["municipality"], Scope.responses_read)
+    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
     reply = client.get(f"/api/v1/exports/responses?wave_id={world['wave'].id}", headers=headers)
     assert reply.status_code == 200
     rows = read_csv(reply.content)
@@ -188,7 +189,7 @@ def test_switched_on_modules_add_their_items_and_scores(session, client):
     form = current_instrument().form("jongere")
     items = [item.id for item in form.items(("bejegening",))]
     store(session, make_invitation(session, wave, professional), {item: 5 for item in items})
-    headers = make_key(session, municipality, Scope.responses_read)
+    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
     reply = client.get(f"/api/v1/exports/responses?wave_id={wave.id}&form=jongere", headers=headers)
     (row,) = read_csv(reply.content)
     assert all(row[item] == "5" for item in items)
@@ -197,7 +198,7 @@ def test_switched_on_modules_add_their_items_and_scores(session, client):
 
 
 def test_csv_with_bom_for_excel(session, client, world):
-    headers = make_key(session, world["municipality"], Scope.responses_read)
+    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
     reply = client.get(
         f"/api/v1/exports/responses?wave_id={world['wave'].id}&form=ouder&bom=true", headers=headers
     )
@@ -259,7 +260,7 @@ def test_reverse_keyed_items_are_mirrored_on_the_nominal_ends():
 
 
 def test_sav_has_dutch_labels_and_the_same_values(session, client, world, tmp_path):
-    headers = make_key(session, world["municipality"], Scope.responses_read)
+    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
     wave = world["wave"]
     reply = client.get(
         f"/api/v1/exports/responses?wave_id={wave.id}&format=sav&form=jongere", headers=headers
@@ -461,8 +462,12 @@ def test_csv_streams_thousands_of_rows_in_batches(session, client, world, monkey
     added = add_responses(session, template, 3000)
     monkeypatch.setattr(service, "BATCH_SIZE", 700)
 
-    principal = Principal(api_key_id=0, municipality_id=world["municipality"].id, scopes=frozenset())
+    principal = Principal(api_key_id=0, municipality_id=None, scopes=frozenset())  # research: every row
+    request = SimpleNamespace(
+        app=SimpleNamespace(state=SimpleNamespace(settings=SimpleNamespace(min_group_size=5)))
+    )
     routed = exports_api.export_responses(
+        request=request,  # type: ignore[arg-type]
         session=session,
         stream_session=session,
         principal=principal,
@@ -472,11 +477,13 @@ def test_csv_streams_thousands_of_rows_in_batches(session, client, world, monkey
         bom=False,
     )
     assert isinstance(routed, StreamingResponse)
-    export = service.plan_response_export(session, principal, wave_id=wave.id, form="jongere")
+    export = service.plan_response_export(
+        session, principal, wave_id=wave.id, form="jongere", min_group_size=5
+    )
     chunks = list(service.iter_csv(session, export))
     assert len(chunks) == 1 + math.ceil(3003 / 700)  # the header, then one chunk per batch
 
-    headers = make_key(session, world["municipality"], Scope.responses_read)
+    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
     reply = client.get(f"/api/v1/exports/responses?wave_id={wave.id}&form=jongere", headers=headers)
     assert reply.content == b"".join(chunks)
     rows = read_csv(reply.content)
@@ -503,7 +510,7 @@ def test_a_self_report_is_exported_without_a_professional(session, client, world
         make_invitation(session, world["wave"], sam, form="professional", kind="personal"),
         dict.fromkeys(professional_items, 4),
     )
-    headers = make_key(session, world["municipality"], Scope.responses_read)
+    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
     reply = client.get(
         f"/api/v1/exports/responses?wave_id={world['wave'].id}&form=professional", headers=headers
     )
@@ -511,3 +518,22 @@ def test_a_self_report_is_exported_without_a_professional(session, client, world
     assert len(rows) == 1
     assert rows[0]["professional_code"] == ""  # the giver of a self-report is not named
     assert rows[0]["team_name"] == world["teams"][0].name
+
+
+def test_a_municipality_key_exports_published_responses_without_their_time(session, client):
+    from tests.app.test_reports import item_ids, seed
+
+    seeded = seed(session, {"Noord": {"a": 6, "b": 2}}, missing=0.0)
+    headers = make_key(session, seeded.municipality, Scope.responses_read)
+    reply = client.get(f"/api/v1/exports/responses?wave_id={seeded.wave.id}&form=jongere", headers=headers)
+    rows = read_csv(reply.content)
+    # a's six answers are published (the export makes the cut that is due); b's two wait.
+    assert [row["professional_code"] for row in rows] == ["C-a"] * 6
+    assert {row["submitted_at"] for row in rows} == {""}
+    assert set(item_ids()) <= set(rows[0])
+    research = client.get(
+        f"/api/v1/exports/responses?wave_id={seeded.wave.id}&form=jongere",
+        headers=make_key(session, None, Scope.responses_read),
+    )
+    every = read_csv(research.content)
+    assert len(every) == 8 and all(row["submitted_at"] for row in every)

@@ -138,7 +138,7 @@ def test_deleting_the_professional_deletes_their_links(client, session):
 
 
 def test_above_the_minimum_the_page_shows_the_reports_numbers(client, session):
-    seeded = seed(session, {"Noord": {"a": 9, "b": 6}, "Zuid": {"d": 8, "e": 7}})
+    seeded = seed(session, {"Noord": {"a": 9, "b": 6}, "Zuid": {"d": 8, "e": 7}}, missing=0.0)
     link = new_link(client, session, seeded, "a")
     response = client.get(page_path(link))
     assert response.status_code == 200, response.text
@@ -166,7 +166,8 @@ def test_above_the_minimum_the_page_shows_the_reports_numbers(client, session):
         assert entry.municipality.n == sum(
             group["scores"][entry.subscale]["n"] for group in by_team["groups"]
         )
-        assert entry.more_needed == max(needed[entry.subscale] - mine["n"], 0)
+        if needed[entry.subscale] is not None:
+            assert entry.more_needed == max(needed[entry.subscale] - mine["n"], 0)
 
     # And the page prints them.
     cards = articles(html)
@@ -181,12 +182,15 @@ def test_above_the_minimum_the_page_shows_the_reports_numbers(client, session):
         team_row = row_text(card, T["team"], T["municipality"])
         assert decimal(theirs["mean"], "nl") in team_row and T["answers"].format(n=theirs["n"]) in team_row
         assert decimal(mine["group_reliability"], "nl", 2) in card
-        more = max(needed[subscale] - mine["n"], 0)
-        assert (T["reliable_now"] if more == 0 else T["more_needed"].format(n=more)) in card
+        if needed[subscale] is not None:
+            more = max(needed[subscale] - mine["n"], 0)
+            assert (T["reliable_now"] if more == 0 else T["more_needed"].format(n=more)) in card
+    # When the numbers were last published, and that they change only by groups of five.
+    assert T["updated"].split("{")[0] in html and "minstens 5 nieuwe antwoorden" in html
 
 
 def test_english_second(client, session):
-    seeded = seed(session, {"Noord": {"a": 6}, "Zuid": {"d": 8}})
+    seeded = seed(session, {"Noord": {"a": 6}, "Zuid": {"d": 8}}, missing=0.0)
     link = new_link(client, session, seeded, "a")
     nl = client.get(page_path(link)).text
     assert 'lang="nl"' in nl and f'href="/f/{link["token"]}?wave_id={seeded.wave.id}&amp;lang=en"' in nl
@@ -214,41 +218,32 @@ def test_without_any_response_the_page_says_what_it_waits_for(client, session):
     assert T["too_few_any"].format(min=5) in response.text
 
 
-def test_a_team_comparison_the_report_hides_is_not_shown(client, session):
-    # West (2) is hidden, so Noord, the smallest team shown, is hidden too; a alone is shown.
-    seeded = seed(session, {"Noord": {"a": 6}, "Zuid": {"d": 7}, "West": {"y": 2}})
-    by_team = report(client, session, seeded, "team")
-    noord = next(group for group in by_team["groups"] if group["team_name"] == "Noord")
-    assert all(cell["suppressed"] for cell in noord["scores"].values())
+def test_colleagues_too_few_to_publish_are_in_no_comparison(client, session):
+    # b and c (one response each) never fill a batch: Noord's team number is a's own, and the
+    # municipality's is a's and d's. Subtracting the page's cells reveals nobody.
+    seeded = seed(session, {"Noord": {"a": 6, "b": 1, "c": 1}, "Zuid": {"d": 7}}, missing=0.0)
     link = new_link(client, session, seeded, "a")
-    cards = articles(client.get(page_path(link)).text)
-    for card in cards.values():
-        assert row_text(card, T["team"], T["municipality"]) == f"{T['team']} {T['team_hidden']} "
-        assert T["municipality_hidden"] not in row_text(card, T["municipality"], None)
-
-
-def test_a_team_comparison_that_would_reveal_a_few_colleagues_is_not_shown(client, session):
-    # Noord (8) is shown; a (6) beside it would reveal the two colleagues b and c (8 - 6), so the
-    # report hides a too, and a's page shows no number of its own.
-    seeded = seed(session, {"Noord": {"a": 6, "b": 1, "c": 1}, "Zuid": {"d": 7, "e": 6}})
-    by_team = report(client, session, seeded, "team")
-    noord = next(group for group in by_team["groups"] if group["team_name"] == "Noord")
-    assert not any(cell["suppressed"] for cell in noord["scores"].values())
-    link = new_link(client, session, seeded, "a")
+    page = feedback_service.feedback(session, token=link["token"], wave_id=None, min_group_size=5)
+    [form] = page.forms
+    for entry in form.subscales:
+        assert entry.own is not None and entry.own.n == 6
+        assert entry.team is None or entry.team.n == 6
+        assert entry.municipality is not None and entry.municipality.n == 13
     html = client.get(page_path(link)).text
-    cards = articles(html)
-    assert cards and all(T["own_hidden"] in card for card in cards.values())
-    assert 'class="value"' not in html
+    assert articles(html) and 'class="value"' in html
 
 
-def test_a_professional_the_report_hides_sees_no_numbers(client, session):
-    # b (3) is hidden in Noord, so c (6), the smallest shown, is hidden as well: c sees no number.
-    seeded = seed(session, {"Noord": {"a": 9, "b": 3, "c": 6}, "Zuid": {"d": 8}})
-    link = new_link(client, session, seeded, "c")
+def test_a_professional_without_a_full_batch_sees_no_numbers(client, session):
+    # b (3) waits for a batch of five: b sees no number, and nobody sees b's answers in a total.
+    seeded = seed(session, {"Noord": {"a": 9, "b": 3, "c": 6}, "Zuid": {"d": 8}}, missing=0.0)
+    link = new_link(client, session, seeded, "b")
     html = client.get(page_path(link)).text
-    cards = articles(html)
-    assert cards and all(T["own_hidden"] in card for card in cards.values())
+    assert T["too_few_jongere"].format(min=5) in html
     assert 'class="value"' not in html and "<svg" not in html
+    team = next(
+        row for row in report(client, session, seeded, "team")["groups"] if row["team_name"] == "Noord"
+    )
+    assert team["scores"]["gezien_worden"]["n"] == 15  # a and c; b's three are in no number
 
 
 @pytest.mark.parametrize(
@@ -284,13 +279,13 @@ def test_unusable_links_get_their_own_page(client, session, state, status, title
 
 
 def test_an_older_wave_can_be_chosen(client, session):
-    seeded = seed(session, {"Noord": {"a": 6}, "Zuid": {"d": 7}})
+    seeded = seed(session, {"Noord": {"a": 6}, "Zuid": {"d": 7}}, missing=0.0)
     later = make_wave(session, seeded.municipality, name="Najaar", opens_at=utcnow())
     for _ in range(2):
         store(session, later, seeded.professionals["a"], {item: 4 for item in item_ids()})
     link = new_link(client, session, seeded, "a")
     latest = client.get(page_path(link)).text
-    assert "Najaar" in latest and T["too_few_jongere"].format(min=5) in latest
+    assert "Najaar" in latest and T["too_few_any"].format(min=5) in latest
     assert f"wave_id={seeded.wave.id}" in latest  # a link to the older wave
     older = client.get(page_path(link), params={"wave_id": seeded.wave.id}).text
     assert articles(older)

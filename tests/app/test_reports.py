@@ -68,13 +68,15 @@ def item_ids(modules: tuple[str, ...] = ()) -> list[str]:
     return [item.id for item in published_instrument().form("jongere").items(modules)]
 
 
-def random_answers(rng: np.random.Generator, level: float, items: list[str]) -> dict[str, int | None]:
+def random_answers(
+    rng: np.random.Generator, level: float, items: list[str], missing: float = 0.05
+) -> dict[str, int | None]:
     """Answers around ``level`` that hang together (a person effect), with some "weet ik niet"."""
     person = rng.normal(0, 0.8)
     answers: dict[str, int | None] = {}
     for item in items:
         value = int(np.clip(np.rint(level + person + rng.normal(0, 0.7)), 1, 5))
-        answers[item] = None if rng.random() < 0.05 else value
+        answers[item] = None if rng.random() < missing else value
     return answers
 
 
@@ -85,8 +87,13 @@ def seed(
     modules: tuple[str, ...] = (),
     seed_value: int = 7,
     municipality: Municipality | None = None,
+    missing: float = 0.05,
 ) -> Seeded:
-    """A wave with ``{team: {professional: number of responses}}`` on the jongere form."""
+    """A wave with ``{team: {professional: number of responses}}`` on the jongere form.
+
+    ``missing``: the share of "weet ik niet". Without it every leaf of five or more publishes as
+    a whole (a few skipped questions can make a leaf wait for one or two answers more).
+    """
     municipality = municipality or make_municipality(session)
     wave = make_wave(session, municipality, modules=modules)
     rng = np.random.default_rng(seed_value)
@@ -99,7 +106,7 @@ def seed(
             seeded.professionals[name] = professional
             level = 2.5 + rng.random() * 2
             for _ in range(count):
-                answers = random_answers(rng, level, items)
+                answers = random_answers(rng, level, items, missing)
                 store(session, wave, professional, answers)
                 seeded.rows.append(answers)
                 seeded.about.append(name)
