@@ -55,3 +55,23 @@ def test_erasing_a_municipality_removes_everything_it_owns(session):
     for model in (Response, Invitation, Wave, Professional, Team, ApiKey):
         rows = session.exec(select(model)).all()
         assert len(rows) == 1 and rows[0].municipality_id == staying.id, model.__name__
+
+
+def test_published_responses_are_deleted_by_whole_batches(session):
+    from app.publication.service import publish_due
+
+    municipality = make_municipality(session)
+    wave = make_wave(session, municipality, opens_at=utcnow() - timedelta(days=400))
+    token = make_invitation(session, wave, make_professional(session, make_team(session, municipality))).token
+    for number, days_ago in enumerate([300, 250, 200, 150, 120]):  # one batch, all older than 90 days
+        store(session, token, number, days_ago)
+    assert publish_due(session, wave, min_group_size=5) is not None
+    for number, days_ago in enumerate([100, 60, 30, 20, 10], start=5):  # a batch with one old response
+        store(session, token, number, days_ago)
+    assert publish_due(session, wave, min_group_size=5) is not None
+    store(session, token, 10, 95)  # pending: published nowhere, so it goes at the limit itself
+    # The first batch goes whole; the second stays whole until its newest response is old enough,
+    # so the reports never lose one response (about one person) between two reads.
+    assert apply_retention(session, retention_days=90) == 6
+    assert count(session, Response) == 5
+    assert apply_retention(session, retention_days=5) == 5
