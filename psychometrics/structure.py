@@ -434,6 +434,7 @@ def _fisher_scoring(
     """
     theta = start.copy()
     value = _discrepancy(model, theta, moments, weights)
+    hessian_factor: tuple[FloatArray, bool] | None = None
     for iteration in range(1, _MAX_ITERATIONS + 1):
         gradient = _gradient(model, theta, moments, weights)
         largest = float(np.max(np.abs(gradient)))
@@ -441,12 +442,14 @@ def _fisher_scoring(
             return theta, True, iteration
         step = None
         if largest < 1e-4:
-            try:
-                hessian = _newton_hessian(model, theta, moments, weights)
-                linalg.cholesky(hessian, lower=True, check_finite=False)
-                step = -linalg.solve(hessian, gradient, assume_a="pos", check_finite=False)
-            except (linalg.LinAlgError, ValueError):
-                step = None
+            if hessian_factor is None:
+                # one observed Hessian near the minimum, reused: it hardly changes from here on
+                try:
+                    hessian_factor = linalg.cho_factor(_newton_hessian(model, theta, moments, weights))
+                except (linalg.LinAlgError, ValueError):
+                    hessian_factor = None
+            if hessian_factor is not None:
+                step = -linalg.cho_solve(hessian_factor, gradient, check_finite=False)
         if step is None:
             information = _information(model, theta, moments, weights)
             try:
@@ -769,7 +772,11 @@ def cfa(
         raise ValueError(f"equal takes any of {EQUALITY_KINDS} (as a list), got {equal!r}")
     if equal_kinds and group is None:
         raise ValueError("equal constraints need a group")
-    prepared = _prepare(data, factors, group, missing)
+    return _fit(_prepare(data, factors, group, missing), equal_kinds)
+
+
+def _fit(prepared: _Prepared, equal_kinds: tuple[str, ...]) -> CfaResult:
+    """Fit the model to prepared moments (shared by the steps of an invariance sequence)."""
     n_groups = len(prepared.moments)
     p = len(prepared.items)
     model = _Model(prepared.assignment, p, n_groups, equal_kinds)
@@ -1107,7 +1114,10 @@ def measurement_invariance(
         scalar <- cfa(model, data, group = "school", group.equal = c("loadings", "intercepts"))
         lavTestLRT(configural, metric, scalar); sapply(list(configural, metric, scalar), fitMeasures)
     """
-    fits = {step: cfa(data, factors, group=group, equal=equal) for step, equal in _STEPS.items()}
+    prepared = _prepare(data, factors, group, "listwise")
+    if len(prepared.moments) < 2:
+        raise ValueError("measurement invariance needs at least 2 groups")
+    fits = {step: _fit(prepared, equal) for step, equal in _STEPS.items()}
     rows: dict[str, dict[str, Any]] = {}
     previous: CfaResult | None = None
     for step, fit in fits.items():
