@@ -48,6 +48,8 @@ DELTA_RMSEA_MAX = 0.015
 _LOG_2PI = math.log(2.0 * math.pi)
 _MAX_ITERATIONS = 500
 _GRADIENT_TOLERANCE = 1e-9
+#: a polished solution counts as converged below this largest gradient entry
+_CONVERGED_GRADIENT = 1e-6
 
 
 @dataclass(frozen=True)
@@ -488,7 +490,7 @@ def _polish(
     )
     x = np.asarray(result.x, dtype=np.float64)
     gradient = _gradient(model, x, moments, weights)
-    return x, bool(float(np.max(np.abs(gradient))) < 1e-6), _MAX_ITERATIONS + int(result.nit)
+    return x, bool(float(np.max(np.abs(gradient))) < _CONVERGED_GRADIENT), _MAX_ITERATIONS + int(result.nit)
 
 
 def _start_values(model: _Model, moments: list[_Moments]) -> FloatArray:

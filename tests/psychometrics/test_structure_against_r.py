@@ -197,7 +197,7 @@ def test_measurement_invariance_equals_lavaan(
 def test_scalar_invariance_fails_where_it_was_made_to_fail(
     structure: dict[str, Any], simulated: pd.DataFrame
 ):
-    """Two intercepts shifted by 0.9 in group C: metric holds, scalar does not (by ΔCFI, ΔRMSEA and the LRT)."""
+    """Two intercepts shifted by 0.9 in group C: metric holds, scalar does not (ΔCFI, ΔRMSEA, LRT)."""
     table = pm.measurement_invariance(simulated, structure["simulated"]["factors"], "group")
     assert table.loc["metric", "holds"]
     assert not table.loc["scalar", "holds"]
