@@ -184,7 +184,7 @@ LANGUAGES = np.array(["nl", "en", "pl"])
 def cfa_data(n: int = CFA_RESPONDENTS) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Complete answers of n respondents (reverse-keyed items recoded) with a language of three."""
     frame, _ = simulate(n, missing=0.0, seed=SEED + 18)
-    for items, reverse in SUBSCALES.values():
+    for _items, reverse in SUBSCALES.values():
         frame[reverse] = 6.0 - frame[reverse]
     frame["language"] = LANGUAGES[np.random.default_rng(SEED).integers(0, 3, size=n)]
     return frame, {name: items for name, (items, _) in SUBSCALES.items()}
