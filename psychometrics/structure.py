@@ -1182,7 +1182,7 @@ def measurement_invariance(
 
 
 def disattenuated_correlations(
-    scores: ItemData, reliabilities: Mapping[Hashable, float] | ArrayLike
+    scores: ItemData, reliabilities: Mapping[Any, float] | ArrayLike
 ) -> pd.DataFrame:
     r"""Subscale correlations corrected for unreliability (Spearman's correction for attenuation).
 
