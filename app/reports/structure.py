@@ -184,13 +184,7 @@ def _model(
         correlations = fit.factor_correlations.loc[names, names].to_numpy()
         factor_correlations = _matrix(correlations)
         disattenuated, reliabilities = _disattenuated(selection, groups, warnings)
-        for i, first in enumerate(names):
-            for j in range(i + 1, len(names)):
-                if correlations[i, j] > DISTINCT_LIMIT:
-                    warnings.append(
-                        f"{first} en {names[j]}: factorcorrelatie {correlations[i, j]:.2f} (boven "
-                        f"{DISTINCT_LIMIT:.2f}): deze subschalen zijn nauwelijks te onderscheiden."
-                    )
+        warnings.extend(_distinctness_warnings(names, correlations, disattenuated))
     invariance, note = _language_invariance(data, factors, complete, languages, needed)
     return StructureModel(
         **base,
@@ -226,6 +220,15 @@ def _verdict(fit: psychometrics.CfaResult, met: dict[str, bool], n_factors: int)
         return (
             f"The estimation did not converge ({indices}): these numbers are not a fit; "
             "do not interpret them."
+        )
+    improper_correlations = [
+        case for case in fit.heywood_cases if "correlation" in case or "covariance" in case
+    ]
+    if fit.heywood and len(improper_correlations) == len(fit.heywood_cases):
+        return (
+            f"The factors cannot be told apart ({'; '.join(fit.heywood_cases)}; {indices}): a factor "
+            "correlation of 1 or more means these items measure fewer distinct things than the "
+            "subscales assume; do not interpret the subscales as separate factors."
         )
     if fit.heywood:
         return (
@@ -279,14 +282,27 @@ def _disattenuated(
         warnings.append(f"The corrected subscale correlations cannot be computed: {str(exc).rstrip('.')}.")
         return None, reliabilities
     values = corrected.loc[names, names].to_numpy()
+    return _matrix(values), reliabilities
+
+
+def _distinctness_warnings(
+    names: list[str], factor_correlations: npt.NDArray[np.float64], corrected: list[list[float | None]] | None
+) -> list[str]:
+    """One warning per pair of subscales whose factor or corrected correlation exceeds .85."""
+    warnings = []
     for i, first in enumerate(names):
         for j in range(i + 1, len(names)):
-            if values[i, j] > DISTINCT_LIMIT:
+            factor = float(factor_correlations[i, j])
+            score = corrected[i][j] if corrected is not None else None
+            if factor > DISTINCT_LIMIT or (score is not None and score > DISTINCT_LIMIT):
+                values = f"factorcorrelatie {factor:.2f}"
+                if score is not None:
+                    values = f"gecorrigeerde correlatie {score:.2f}, {values}"
                 warnings.append(
-                    f"{first} en {names[j]}: gecorrigeerde correlatie {values[i, j]:.2f} (boven "
-                    f"{DISTINCT_LIMIT:.2f}): deze subschalen zijn nauwelijks te onderscheiden."
+                    f"{first} en {names[j]}: {values} (boven {DISTINCT_LIMIT:.2f}): "
+                    "deze subschalen zijn nauwelijks te onderscheiden."
                 )
-    return _matrix(values), reliabilities
+    return warnings
 
 
 def _language_invariance(

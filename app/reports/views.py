@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, utcnow
 from app.models import Wave
-from app.reports import plots, service
+from app.reports import plots, service, structure
 from app.reports.schemas import MAX_ROW_ID, GroupScores, ScoresReport
 from app.templates import environment
 from app.tenancy import get_owned
@@ -113,6 +113,7 @@ def render_report(
         form_title=form.render_title(lang, selection.instrument.neutral_name[lang]),
         instrument=selection.instrument,
         reliability=reliability,
+        structure=structure.structure_report(selection),
         teams=teams,
         team_label=lambda group: _team_label(group, lang),
         professionals=per_professional,

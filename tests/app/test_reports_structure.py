@@ -112,6 +112,14 @@ def test_subscales_that_are_one_thing_get_the_dutch_warning():
     assert any("factorcorrelatie" in warning for warning in model.warnings)
 
 
+def test_factor_correlations_beyond_one_are_called_what_they_are():
+    """One factor behind three subscales (as in the demo data): estimates reach a correlation above 1."""
+    model = structure.structure_report(selection_of(600, correlation=1.0, seed_value=2)).models[0]
+    assert model.fit is not None and model.fit.heywood
+    assert model.verdict.startswith("The factors cannot be told apart")
+    assert "do not interpret the subscales as separate factors" in model.verdict
+
+
 def test_below_the_minimum_the_report_says_how_many_are_needed():
     model = structure.structure_report(selection_of(150)).models[0]
     assert not model.fitted and model.fit is None
@@ -173,3 +181,18 @@ def test_unknown_form_is_a_422(client, session):
     headers = report_key(session, seeded, "reports:aggregate")
     response = client.get(STRUCTURE, params={"wave_id": seeded.wave.id, "form": "nope"}, headers=headers)
     assert response.status_code == 422
+
+
+def test_the_html_report_has_a_structure_section(client, session):
+    seeded = seed(session, {"Noord": {"a": 9, "b": 6}})
+    headers = report_key(session, seeded, "reports:aggregate")
+    response = client.get(f"/reports/{seeded.wave.id}", params={"form": "jongere"}, headers=headers)
+    assert response.status_code == 200
+    html = response.text
+    assert "Structuur: meten de items de bedoelde subschalen?" in html
+    assert "Hu &amp; Bentler, 1999" in html
+    assert "needs at least 270" in html
+    english = client.get(
+        f"/reports/{seeded.wave.id}", params={"form": "jongere", "lang": "en"}, headers=headers
+    )
+    assert "Structure: do the items measure the intended subscales?" in english.text
