@@ -130,8 +130,10 @@ class CfaResult:
     groups : dict
         :class:`CfaGroupResult` per group label (key None for a single group), in lavaan's group order.
     parameters : DataFrame
-        Every parameter as lavaan's ``parameterEstimates()`` lists it: ``lhs``, ``op``, ``rhs``,
-        ``group`` (1-based), ``label``, ``free``, ``est``, ``std_all``.
+        Every parameter as lavaan's ``parameterEstimates()`` lists it (loadings, residual variances,
+        factor (co)variances, then intercepts and factor means): ``lhs``, ``op``, ``rhs``, ``group``
+        (1-based), ``group_label``, ``free``, ``parameter`` (its index; parameters held equal across
+        groups share one; -1 when fixed), ``est`` and ``std_all`` (``standardizedSolution()``).
     """
 
     n: int
@@ -219,13 +221,11 @@ class _Model:
         self.theta_idx = np.full((g_count, p), -1, dtype=np.intp)
         self.nu_idx = np.full((g_count, p), -1, dtype=np.intp)
         self.alpha_idx = np.full((g_count, m), -1, dtype=np.intp)
-        #: (kind, group, row, column) of each free parameter, in order of first use
-        self.entries: list[tuple[str, int, int, int]] = []
         count = 0
 
-        def new(kind: str, g: int, row: int, col: int) -> int:
+        def new() -> int:
+            """The next free parameter's index."""
             nonlocal count
-            self.entries.append((kind, g, row, col))
             count += 1
             return count - 1
 
@@ -234,21 +234,21 @@ class _Model:
                 self.lam_fixed[g, items[0], j] = 1.0
                 for i in items[1:]:
                     shared = "loadings" in equal and g > 0
-                    self.lam_idx[g, i, j] = self.lam_idx[0, i, j] if shared else new("lambda", g, i, j)
+                    self.lam_idx[g, i, j] = self.lam_idx[0, i, j] if shared else new()
             for i in range(p):
                 shared = "residuals" in equal and g > 0
-                self.theta_idx[g, i] = self.theta_idx[0, i] if shared else new("theta", g, i, i)
+                self.theta_idx[g, i] = self.theta_idx[0, i] if shared else new()
             for j in range(m):
                 for k in range(j, m):
-                    index = new("phi", g, j, k)
+                    index = new()
                     self.phi_idx[g, j, k] = self.phi_idx[g, k, j] = index
             if self.meanstructure:
                 for i in range(p):
                     shared = "intercepts" in equal and g > 0
-                    self.nu_idx[g, i] = self.nu_idx[0, i] if shared else new("nu", g, i, 0)
+                    self.nu_idx[g, i] = self.nu_idx[0, i] if shared else new()
                 if "intercepts" in equal and g > 0:
                     for j in range(m):
-                        self.alpha_idx[g, j] = new("alpha", g, j, 0)
+                        self.alpha_idx[g, j] = new()
         self.npar = count
         self.lam_free = [self.lam_idx[g] >= 0 for g in range(g_count)]
         self.alpha_free = [self.alpha_idx[g] >= 0 for g in range(g_count)]
@@ -263,9 +263,9 @@ class _Model:
             )
             for g in range(g_count)
         ]
-        self._jacobians = [self._jacobian_layout(g) for g in range(g_count)]
+        self._jacobians = [self.free_entries(g) for g in range(g_count)]
 
-    def _jacobian_layout(self, g: int) -> list[tuple[str, int, int, int]]:
+    def free_entries(self, g: int) -> list[tuple[str, int, int, int]]:
         """(kind, parameter, row, column) of every free entry of group g (Phi: upper triangle)."""
         layout: list[tuple[str, int, int, int]] = []
         for i, j in zip(*np.nonzero(self.lam_idx[g] >= 0), strict=True):
@@ -546,7 +546,7 @@ def _start_values(model: _Model, moments: list[_Moments]) -> FloatArray:
             "nu": group.mean[:, None],
             "alpha": np.zeros((model.m, 1)),
         }
-        for kind, a, row, col in model._jacobians[g]:
+        for kind, a, row, col in model.free_entries(g):
             sums[a] += by_kind[kind][row, col]
             counts[a] += 1
     return sums / np.maximum(counts, 1)

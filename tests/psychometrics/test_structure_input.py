@@ -7,6 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import psychometrics as pm
 from psychometrics import structure
@@ -160,3 +162,27 @@ def test_disattenuated_correlation_errors():
         pm.disattenuated_correlations(scores, [0.8, 0.0])
     with pytest.raises(ValueError, match="3 reliabilities for 2 score columns"):
         pm.disattenuated_correlations(scores, [0.8, 0.8, 0.8])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scales=st.lists(st.floats(0.2, 5.0), min_size=6, max_size=6),
+    shifts=st.lists(st.floats(-10.0, 10.0), min_size=6, max_size=6),
+    seed_value=st.integers(0, 2**16),
+)
+def test_fit_and_standardised_solution_do_not_depend_on_item_units(
+    scales: list[float], shifts: list[float], seed_value: int
+):
+    """ML is scale-invariant: rescaling or shifting items changes neither the fit nor std.all."""
+    data = two_factor_data(n=200, seed=seed_value)
+    items = [f"x{i}" for i in range(1, 7)]
+    moved = data.copy()
+    moved[items] = data[items] * np.array(scales) + np.array(shifts)
+    original, rescaled = pm.cfa(data, TWO_FACTORS), pm.cfa(moved, TWO_FACTORS)
+    assert rescaled.converged
+    assert rescaled.chisq == pytest.approx(original.chisq, rel=1e-6, abs=1e-6)
+    assert rescaled.srmr == pytest.approx(original.srmr, rel=1e-6, abs=1e-8)
+    np.testing.assert_allclose(rescaled.loadings.to_numpy(), original.loadings.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        rescaled.factor_correlations.to_numpy(), original.factor_correlations.to_numpy(), atol=1e-6
+    )
