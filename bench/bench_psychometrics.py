@@ -9,8 +9,14 @@ for imports and page faults and is not a measurement). Targets (issue 8):
 - a full report (alpha + CI, omega, item analysis for three subscales, person scores, ICC(1),
   ICC(2), group reliability and rwg(j) for 20,000 professionals): under 1.5 s and 1 GB peak.
 
+Targets of issue 18 (confirmatory factor analysis, on 100,000 respondents at every size):
+
+- ``cfa``, the three-factor model on 12 items: under 0.3 s;
+- ``measurement_invariance`` (configural, metric, scalar) across three language groups: under 1.5 s.
+
 ``--quick`` uses 200,000 respondents and fewer repetitions (a smoke test; the targets are for 1M).
-R's ``psych::alpha`` is timed too when ``Rscript`` and psych are installed (full runs only).
+R's ``psych::alpha`` and ``lavaan::cfa`` are timed too when ``Rscript`` and the packages are
+installed (full runs only).
 """
 
 from __future__ import annotations
@@ -171,6 +177,97 @@ def time_r_alpha(n: int, repeats: int) -> tuple[float, str] | None:
     return float(lines[0]), f"{lines[1].strip()}, psych {lines[2].strip()}"
 
 
+CFA_RESPONDENTS = 100_000
+LANGUAGES = np.array(["nl", "en", "pl"])
+
+
+def cfa_data(n: int = CFA_RESPONDENTS) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Complete answers of n respondents (reverse-keyed items recoded) with a language of three."""
+    frame, _ = simulate(n, missing=0.0, seed=SEED + 18)
+    for _items, reverse in SUBSCALES.values():
+        frame[reverse] = 6.0 - frame[reverse]
+    frame["language"] = LANGUAGES[np.random.default_rng(SEED).integers(0, 3, size=n)]
+    return frame, {name: items for name, (items, _) in SUBSCALES.items()}
+
+
+R_LAVAAN_SCRIPT = """
+suppressPackageStartupMessages(library(lavaan))
+set.seed(1)
+n <- {n}
+make <- function() {{ f <- rnorm(n); sapply(1:4, function(i) 0.9 * f + rnorm(n, 0, 0.8)) }}
+x <- as.data.frame(cbind(make(), make(), make()))
+names(x) <- paste0("y", 1:12)
+model <- "a =~ y1 + y2 + y3 + y4; b =~ y5 + y6 + y7 + y8; c =~ y9 + y10 + y11 + y12"
+invisible(cfa(model, data = x))
+times <- replicate({repeats}, system.time(cfa(model, data = x))[["elapsed"]])
+cat(median(times), "\\n")
+cat(as.character(packageVersion("lavaan")), "\\n")
+"""
+
+
+def time_r_lavaan(n: int, repeats: int) -> tuple[float, str] | None:
+    """Median seconds of lavaan::cfa (3 factors, 12 items, n rows) in R, or None without R/lavaan."""
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return None
+    try:
+        completed = subprocess.run(
+            [rscript, "-e", R_LAVAAN_SCRIPT.format(n=n, repeats=repeats)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+    except (subprocess.SubprocessError, OSError):
+        return None
+    lines = completed.stdout.strip().splitlines()
+    return float(lines[0]), f"lavaan {lines[1].strip()}"
+
+
+def cfa_figures(quick: bool) -> list[dict[str, Any]]:
+    """The CFA targets of issue 18 (the same 100,000 respondents in quick and full runs)."""
+    frame, factors = cfa_data()
+    repeats = 3 if quick else 9
+    cfa_time = median_seconds(lambda: pm.cfa(frame, factors), repeats)
+    invariance_time = median_seconds(lambda: pm.measurement_invariance(frame, factors, "language"), repeats)
+    figures = [
+        {
+            "name": f"cfa, 3 factors, {CFA_RESPONDENTS:,} x 12 complete",
+            "value": cfa_time,
+            "unit": "s",
+            "baseline": None,
+            "ratio": None,
+            "target": "< 0.3 s",
+            "ok": cfa_time < 0.3,
+        },
+        {
+            "name": f"measurement_invariance, {CFA_RESPONDENTS:,} x 12, 3 languages",
+            "value": invariance_time,
+            "unit": "s",
+            "baseline": None,
+            "ratio": None,
+            "target": "< 1.5 s",
+            "ok": invariance_time < 1.5,
+        },
+    ]
+    if not quick:
+        r_timing = time_r_lavaan(CFA_RESPONDENTS, repeats=3)
+        if r_timing is not None:
+            seconds, r_version = r_timing
+            figures.append(
+                {
+                    "name": f"R lavaan::cfa, 3 factors, {CFA_RESPONDENTS:,} x 12 ({r_version})",
+                    "value": seconds,
+                    "unit": "s",
+                    "baseline": "cfa",
+                    "ratio": seconds / cfa_time,
+                    "target": None,
+                    "ok": None,
+                }
+            )
+    return figures
+
+
 def versions() -> dict[str, str]:
     import pingouin
     import scipy
@@ -325,6 +422,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             "ok": peak < 2**30,
         }
     )
+    results.extend(cfa_figures(quick))
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     results.append(
         {

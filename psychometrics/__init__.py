@@ -1,7 +1,7 @@
-"""Reliability, item analysis, scoring and multilevel aggregation that equal R.
+"""Reliability, item analysis, scoring, multilevel aggregation and factor structure that equal R.
 
 Pure functions on pandas DataFrames or numpy arrays (rows = respondents, columns = items,
-NaN = missing), checked against psych, lavaan/semTools, multilevel and lme4.
+NaN = missing), checked against psych, lavaan/semTools, multilevel and lme4 (CFA and invariance: lavaan).
 Nothing here knows about HTTP, SQL or the instrument files.
 """
 
@@ -23,18 +23,30 @@ from psychometrics.reliability import (
     omega_total,
 )
 from psychometrics.scoring import score_scale
+from psychometrics.structure import (
+    CfaGroupResult,
+    CfaResult,
+    cfa,
+    disattenuated_correlations,
+    measurement_invariance,
+)
 
 __all__ = [
     "AlphaResult",
+    "CfaGroupResult",
+    "CfaResult",
     "IccSummary",
     "TeamReliability",
+    "cfa",
     "cronbach_alpha",
+    "disattenuated_correlations",
     "group_reliability",
     "icc1",
     "icc2",
     "icc_summary",
     "inter_item_correlations",
     "item_analysis",
+    "measurement_invariance",
     "omega_total",
     "respondents_needed",
     "rwg_j",

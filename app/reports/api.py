@@ -13,8 +13,8 @@ from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
 from app.errors import Forbidden
 from app.models import Wave
-from app.reports import service
-from app.reports.schemas import MAX_ROW_ID, Level, ReliabilityReport, ScoresReport
+from app.reports import service, structure
+from app.reports.schemas import MAX_ROW_ID, Level, ReliabilityReport, ScoresReport, StructureReport
 from app.tenancy import get_owned
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -81,3 +81,14 @@ def scores(
             detail={"form": form},
         )
     return Response(service.scores_report(session, selection, level).model_dump_json(), media_type=JSON)
+
+
+@router.get("/structure", response_model=StructureReport)
+def structure_report(
+    request: Request, session: SessionDep, principal: ReportPrincipal, wave_id: WaveId, form: FormId
+) -> Response:
+    """Confirmatory factor analysis of the core subscales and of each module, judged in plain words."""
+    if Scope.reports_aggregate.value not in principal.scopes:
+        raise Forbidden("The structure report needs an API key with the scope reports:aggregate.")
+    selection = selection_for(request, session, principal, wave_id, form)
+    return Response(structure.structure_report(selection).model_dump_json(), media_type=JSON)

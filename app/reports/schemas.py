@@ -135,3 +135,98 @@ class ScoresReport(BaseModel):
     min_group_size: int
     subscales: list[SubscaleAggregation]
     groups: list[GroupScores]
+
+
+# -- structure (confirmatory factor analysis) ---------------------------------------------------
+
+
+class FitIndices(BaseModel):
+    """lavaan ``fitMeasures()`` of one model (ML, listwise)."""
+
+    n: int
+    chisq: float | None
+    df: int
+    pvalue: float | None
+    cfi: float | None
+    tli: float | None
+    rmsea: float | None
+    rmsea_ci: list[float | None]
+    """90% interval."""
+    srmr: float | None
+    converged: bool
+    heywood: bool
+    """An improper solution (negative variance, correlation beyond 1): do not interpret it."""
+
+
+class FactorLoading(BaseModel):
+    item: str
+    factor: str
+    loading: float | None
+    """Standardised (lavaan ``std.all``)."""
+    residual: float | None
+    """Unexplained share of the item's variance (standardised residual variance)."""
+
+
+class InvarianceStep(BaseModel):
+    step: Literal["configural", "metric", "scalar"]
+    chisq: float | None
+    df: int
+    pvalue: float | None
+    cfi: float | None
+    tli: float | None
+    rmsea: float | None
+    srmr: float | None
+    delta_chisq: float | None
+    delta_df: int | None
+    p_delta: float | None
+    delta_cfi: float | None
+    delta_rmsea: float | None
+    holds: bool | None
+    """ΔCFI ≥ -.01 (Cheung & Rensvold 2002) and ΔRMSEA ≤ .015 (Chen 2007); null on the configural row."""
+    verdict: str
+
+
+class LanguageInvariance(BaseModel):
+    languages: dict[str, int]
+    """Complete respondents per language compared."""
+    steps: list[InvarianceStep]
+
+
+class StructureModel(BaseModel):
+    """One factor model: the core subscales together, or one module."""
+
+    name: str
+    module: str | None
+    factors: dict[str, list[str]]
+    """Factor (subscale) -> its items."""
+    n_complete: int
+    """Respondents who answered every item of the model (listwise: "weet ik niet" counts as missing)."""
+    n_needed: int
+    free_parameters: int
+    fitted: bool
+    fit: FitIndices | None = None
+    cutoffs_met: dict[str, bool] | None = None
+    verdict: str
+    loadings: list[FactorLoading] = []
+    factor_correlations: list[list[float | None]] | None = None
+    disattenuated_correlations: list[list[float | None]] | None = None
+    """Subscale score correlations / sqrt(alpha_x alpha_y), in the order of ``factors``."""
+    reliabilities: dict[str, float | None] | None = None
+    """Alpha per subscale, used for the disattenuated correlations."""
+    invariance: LanguageInvariance | None = None
+    invariance_note: str | None = None
+    warnings: list[str] = []
+
+
+class StructureReport(BaseModel):
+    wave_id: int
+    form: str
+    instrument_version: str
+    modules: list[str]
+    n_responses: int
+    min_respondents: int
+    respondents_per_parameter: int
+    cutoffs: dict[str, float]
+    reference: str
+    models: list[StructureModel]
+    warnings: list[str]

@@ -17,7 +17,7 @@ from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, utcnow
 from app.models import Wave
 from app.publication.dates import day_in_words
-from app.reports import plots, service
+from app.reports import plots, service, structure
 from app.reports.schemas import MAX_ROW_ID, GroupScores, ScoresReport
 from app.templates import environment
 from app.tenancy import get_owned
@@ -114,6 +114,7 @@ def render_report(
         form_title=form.render_title(lang, selection.instrument.neutral_name[lang]),
         instrument=selection.instrument,
         reliability=reliability,
+        structure=structure.structure_report(selection),
         teams=teams,
         team_label=lambda group: _team_label(group, lang),
         professionals=per_professional,
