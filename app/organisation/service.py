@@ -498,7 +498,8 @@ def _sheet_wave(
         wave = repository.get_wave(session, principal, wave_id)
         if wave_is_closed(wave, now):
             raise _invalid_query(
-                "wave_id", f"wave {wave.id} closed at {wave.closes_at:%Y-%m-%d %H:%M} UTC: its codes work no more"
+                "wave_id",
+                f"wave {wave.id} closed at {wave.closes_at:%Y-%m-%d %H:%M} UTC: its codes work no more",
             )
         return wave
     waves = repository.waves_by_id(session, principal, {invitation.wave_id for invitation in usable})
@@ -507,7 +508,9 @@ def _sheet_wave(
     )
     if len(candidates) > 1:
         ids = ", ".join(str(wave.id) for wave in candidates)
-        raise _invalid_query("wave_id", f"several open waves have invitations on this sheet ({ids}): choose one")
+        raise _invalid_query(
+            "wave_id", f"several open waves have invitations on this sheet ({ids}): choose one"
+        )
     if not candidates:
         upcoming = sorted(
             (wave for wave in waves.values() if wave.opens_at > now), key=lambda wave: wave.opens_at
@@ -540,7 +543,8 @@ def print_sheet(
     usable = [
         invitation
         for invitation in repository.invitations_of_professional(session, principal, professional)
-        if _for_audience(invitation, audience) and invitation_status(invitation, now) is InvitationStatus.active
+        if _for_audience(invitation, audience)
+        and invitation_status(invitation, now) is InvitationStatus.active
     ]
     wave = _sheet_wave(session, principal, wave_id=wave_id, usable=usable, now=now)
     entries = []

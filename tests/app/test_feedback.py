@@ -358,7 +358,9 @@ def test_every_read_is_audited_under_the_key_that_made_the_link(client, session)
     assert all(event.municipality_id == seeded.municipality.id for event in events)
     # The trail can be read back by key: everything a key's links showed.
     admin = make_key(session, seeded.municipality, "admin")
-    trail = client.get("/api/v1/audit", params={"api_key_id": maker.id, "action": "feedback.read"}, headers=admin)
+    trail = client.get(
+        "/api/v1/audit", params={"api_key_id": maker.id, "action": "feedback.read"}, headers=admin
+    )
     assert trail.json()["total"] == 3
 
 

@@ -25,7 +25,8 @@ def test_existing_links_get_their_creator_from_the_trail(fresh_database: Databas
         )
         connection.execute(
             text(
-                "INSERT INTO professional (id, municipality_id, team_id, code, display_name, role, created_at)"
+                "INSERT INTO professional"
+                " (id, municipality_id, team_id, code, display_name, role, created_at)"
                 " VALUES (1, 1, 1, 'PCODE', 'Sam', 'agent', :now)"
             ),
             {"now": NOW},

@@ -143,7 +143,9 @@ def test_every_route_refuses_a_key_without_its_scope(client, session, world):
             pair = next(
                 pair
                 for pair in combinations(ALL_SCOPES, 2)
-                if request(client, method, path, operation, world, make_key(session, world["b"], *pair)).status_code
+                if request(
+                    client, method, path, operation, world, make_key(session, world["b"], *pair)
+                ).status_code
                 != 403
             )
             for scope in pair:

@@ -97,7 +97,9 @@ def test_print_sheet_shows_the_professional_and_each_active_invitation(
 
 
 def sheet(client, professional, headers, **params):
-    return client.get(f"{API}/professionals/{professional.id}/invitations.html", headers=headers, params=params)
+    return client.get(
+        f"{API}/professionals/{professional.id}/invitations.html", headers=headers, params=params
+    )
 
 
 def shown_ids(html: str) -> set[int]:
@@ -220,7 +222,9 @@ def test_the_self_report_code_is_never_on_the_sheet_for_young_people_and_parents
     assert sheet(client, professional, headers, audience="iedereen").status_code == 422
 
 
-def test_a_self_report_code_alone_does_not_open_a_respondent_sheet(client, session, headers, wave, professional):
+def test_a_self_report_code_alone_does_not_open_a_respondent_sheet(
+    client, session, headers, wave, professional
+):
     make_invitation(session, wave, professional, form="professional")
     assert sheet(client, professional, headers).status_code == 404
     assert sheet(client, professional, headers, audience="professional").status_code == 200

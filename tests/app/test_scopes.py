@@ -47,7 +47,7 @@ from app.instrument_registry import published_instrument
 from app.models import AuditEvent, Response
 from tests.app.test_reports import random_answers, seed
 from tests.factories.collection import make_invitation
-from tests.factories.organisation import make_key, make_municipality, make_partner
+from tests.factories.organisation import make_municipality, make_partner
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SCOPE_ORDER = [scope.value for scope in Scope]
@@ -133,7 +133,9 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
             continue
         methods = sorted((route.methods or set()) - {"HEAD"}, key=METHOD_ORDER.index)
         if not isinstance(original, APIRoute):
-            found.extend(Endpoint(method, route.path, Gate(False, ()), (), {}, (), False) for method in methods)
+            found.extend(
+                Endpoint(method, route.path, Gate(False, ()), (), {}, (), False) for method in methods
+            )
             continue
         dependants = list(_dependants(route.dependant))
         key = any(dependant.call is get_principal for dependant in dependants)
@@ -142,8 +144,12 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
             check = dependant.call
             if isinstance(check, ScopeCheck):
                 names = [scope.value for scope in check.scopes]
-                clauses.extend([frozenset({name}) for name in names] if check.require_all else [frozenset(names)])
-        query = {field.name: _choices(field.field_info.annotation) for d in dependants for field in d.query_params}
+                clauses.extend(
+                    [frozenset({name}) for name in names] if check.require_all else [frozenset(names)]
+                )
+        query = {
+            field.name: _choices(field.field_info.annotation) for d in dependants for field in d.query_params
+        }
         required = tuple(
             field.name for d in dependants for field in d.query_params if field.field_info.is_required()
         )
@@ -170,7 +176,9 @@ class World:
     session: Session
 
 
-def store_about(session: Session, wave: Any, professional: Any, form: str, answers: dict[str, int | None]) -> None:
+def store_about(
+    session: Session, wave: Any, professional: Any, form: str, answers: dict[str, int | None]
+) -> None:
     questionnaire = open_questionnaire(session, make_invitation(session, wave, professional, form=form).token)
     store_response(
         session,
@@ -195,13 +203,18 @@ def world(client: TestClient, session: Session) -> World:
     seeded = seed(session, {"Noord": {"p": SWAP_MINIMUM, "q": SWAP_MINIMUM}, "Zuid": {"r": SWAP_MINIMUM + 1}})
     partner = make_partner(session, seeded.municipality)
     rng = np.random.default_rng(21)
-    items = {form: [item.id for item in published_instrument().form(form).items(())] for form in ("ouder", "professional")}
+    items = {
+        form: [item.id for item in published_instrument().form(form).items(())]
+        for form in ("ouder", "professional")
+    }
     for level, name in zip((4.3, 2.2, 3.4), ("p", "q", "r"), strict=True):
         professional = seeded.professionals[name]
         professional.partner_id = partner.id
         session.add(professional)
         for _ in range(SWAP_MINIMUM):
-            store_about(session, seeded.wave, professional, "ouder", random_answers(rng, level, items["ouder"]))
+            store_about(
+                session, seeded.wave, professional, "ouder", random_answers(rng, level, items["ouder"])
+            )
     for _ in range(SWAP_MINIMUM):
         own = random_answers(rng, 3.0, items["professional"])
         store_about(session, seeded.wave, seeded.professionals["r"], "professional", own)
@@ -214,7 +227,9 @@ def world(client: TestClient, session: Session) -> World:
     link = client.post(f"/api/v1/professionals/{p.id}/feedback-links", json={}, headers=full)
     assert link.status_code == 201, link.text
     invitation = make_invitation(session, seeded.wave, p)
-    event = session.exec(select(AuditEvent).where(AuditEvent.municipality_id == seeded.municipality.id)).first()
+    event = session.exec(
+        select(AuditEvent).where(AuditEvent.municipality_id == seeded.municipality.id)
+    ).first()
     assert event is not None and event.id is not None
     return World(
         municipality_id=seeded.municipality.id,
@@ -268,7 +283,9 @@ def fill(endpoint: Endpoint, world: World, variant: dict[str, str]) -> tuple[str
     return path, {**params, **variant}
 
 
-def call(client: TestClient, endpoint: Endpoint, world: World, headers: dict[str, str], variant: dict[str, str]):
+def call(
+    client: TestClient, endpoint: Endpoint, world: World, headers: dict[str, str], variant: dict[str, str]
+):
     path, params = fill(endpoint, world, variant)
     body = {"json": {}} if endpoint.has_body else {}
     return client.request(endpoint.method, path, params=params, headers=headers, **body)
@@ -321,7 +338,8 @@ def derive_table(client: TestClient, world: World) -> str:
     for scopes in sorted(rows, key=lambda found: (not found, scope_sort_key(found))):
         label = " + ".join(f"`{scope}`" for scope in sorted(scopes, key=SCOPE_ORDER.index)) or "no key"
         routes = " · ".join(
-            f"`{' '.join(sorted(methods, key=METHOD_ORDER.index))} {path}`" for path, methods in rows[scopes].items()
+            f"`{' '.join(sorted(methods, key=METHOD_ORDER.index))} {path}`"
+            for path, methods in rows[scopes].items()
         )
         lines.append(f"| {label} | {routes} |")
     return "\n".join(lines) + "\n"
@@ -467,4 +485,3 @@ def test_the_walk_sees_professional_numbers_where_the_scope_allows_them(client, 
         "/f/{token}",
         *RAW_ROWS,
     }, found
-
