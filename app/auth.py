@@ -121,16 +121,45 @@ def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_scope(*needed: Scope) -> Callable[[Principal], Principal]:
-    """A dependency that lets the call through when the key holds at least one of ``needed``."""
+class ScopeCheck:
+    """A dependency that lets the call through when the key holds the scopes it names.
 
-    def _check(principal: CurrentPrincipal) -> Principal:
-        if not principal.scopes & {scope.value for scope in needed}:
-            names = " or ".join(scope.value for scope in needed)
+    ``require_all`` False: at least one of ``scopes``; True: every one. A class rather than a
+    closure so that what a route needs can be read from its dependencies (the README's scope
+    table is derived from them, see tests/app/test_scopes.py).
+    """
+
+    def __init__(self, *scopes: Scope, require_all: bool = False) -> None:
+        if not scopes:
+            raise ValueError("name at least one scope")
+        self.scopes = tuple(scopes)
+        self.require_all = require_all
+
+    def __call__(self, principal: CurrentPrincipal) -> Principal:
+        needed = {scope.value for scope in self.scopes}
+        if self.require_all:
+            missing = sorted(needed - principal.scopes)
+            if missing:
+                names = " and ".join(scope.value for scope in self.scopes)
+                raise Forbidden(f"This API key lacks the scope {' and '.join(missing)} (needs {names}).")
+        elif not principal.scopes & needed:
+            names = " or ".join(scope.value for scope in self.scopes)
             raise Forbidden(f"This API key lacks the scope {names}.")
         return principal
 
-    return _check
+
+def require_scope(*needed: Scope) -> Callable[[Principal], Principal]:
+    """A dependency that lets the call through when the key holds at least one of ``needed``."""
+    return ScopeCheck(*needed)
+
+
+def require_all_scopes(*needed: Scope) -> Callable[[Principal], Principal]:
+    """A dependency that lets the call through only when the key holds every one of ``needed``."""
+    return ScopeCheck(*needed, require_all=True)
 
 
 ManagePrincipal = Annotated[Principal, Depends(require_scope(Scope.manage))]
+ProfessionalManagePrincipal = Annotated[
+    Principal, Depends(require_all_scopes(Scope.manage, Scope.reports_professional))
+]
+"""Managing what shows a professional's scores (feedback links): ``manage`` and ``reports:professional``."""

@@ -41,16 +41,41 @@ def record(
     detail: Mapping[str, DetailValue] | None = None,
 ) -> AuditEvent:
     """Add one event; ``principal`` None means the command line. ``detail`` holds parameters only."""
+    return record_as(
+        session,
+        principal.api_key_id if principal else None,
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        wave_id=wave_id,
+        municipality_id=municipality_id
+        if municipality_id is not None
+        else (principal.municipality_id if principal else None),
+        detail=detail,
+    )
+
+
+def record_as(
+    session: Session,
+    api_key_id: int | None,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    wave_id: int | None = None,
+    municipality_id: int | None = None,
+    detail: Mapping[str, DetailValue] | None = None,
+) -> AuditEvent:
+    """Add one event attributed to ``api_key_id`` when the caller holds no key itself (a feedback
+    page is read through its link, and recorded under the key that made the link)."""
     text = json.dumps(dict(detail), sort_keys=True, separators=(",", ":")) if detail else None
     if text is not None and len(text) > MAX_DETAIL_LENGTH:
         raise ValueError(f"audit detail longer than {MAX_DETAIL_LENGTH} characters: {text[:40]}...")
     return repository.add(
         session,
         AuditEvent(
-            api_key_id=principal.api_key_id if principal else None,
-            municipality_id=municipality_id
-            if municipality_id is not None
-            else (principal.municipality_id if principal else None),
+            api_key_id=api_key_id,
+            municipality_id=municipality_id,
             action=action,
             object_type=object_type,
             object_id=object_id,

@@ -133,16 +133,7 @@ def feedback(session: Session, *, token: str, wave_id: int | None, min_group_siz
             updated_at = selection.cut.made_at if selection.cut is not None else None
             if selection.matrix.n:  # a form with nothing published in this wave is not mentioned
                 forms.append(_form_feedback(session, selection, professional))
-        audit.record(
-            session,
-            None,
-            "feedback.read",
-            object_type="professional",
-            object_id=professional.id,
-            wave_id=wave.id,
-            municipality_id=professional.municipality_id,
-            detail={"feedback_link_id": link.id},
-        )
+    record_read(session, link, professional, wave)
     return Feedback(
         link=link,
         professional=professional,
@@ -151,6 +142,21 @@ def feedback(session: Session, *, token: str, wave_id: int | None, min_group_siz
         forms=forms,
         min_group_size=min_group_size,
         updated_at=updated_at,
+    )
+
+
+def record_read(session: Session, link: FeedbackLink, professional: Professional, wave: Wave | None) -> None:
+    """Every page shown is recorded under the key that made the link (whoever made it chose who
+    reads it), with the link's id; never the token."""
+    audit.record_as(
+        session,
+        link.created_by_api_key_id,
+        "feedback.read",
+        object_type="professional",
+        object_id=professional.id,
+        wave_id=wave.id if wave is not None else None,
+        municipality_id=professional.municipality_id,
+        detail={"feedback_link_id": link.id},
     )
 
 

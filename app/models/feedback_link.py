@@ -15,6 +15,11 @@ class FeedbackLink(SQLModel, table=True):
     Whoever holds the link sees that professional's scores, so a coordinator can revoke it (a
     revocation is final) or let it expire. The token is stored as given so the link can be sent
     again; it is never logged (the link id is). Deleting the professional deletes their links.
+
+    ``created_by_api_key_id`` is the key that made the link: every read of the page is recorded in
+    the audit trail under that key, since whoever made the link chose who may read it. A plain
+    number, not a foreign key, like the audit trail's own (it outlives the key); null for links
+    made from the command line, or before it was recorded.
     """
 
     __tablename__ = "feedback_link"
@@ -24,5 +29,6 @@ class FeedbackLink(SQLModel, table=True):
     professional_id: int = Field(foreign_key="professional.id", index=True, ondelete="CASCADE")
     token: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_api_key_id: int | None = Field(default=None)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,5 +1,7 @@
 """JSON routes for partners, teams, professionals, waves and invitations (scope ``manage``).
 
+Feedback links show a professional's scores, so their routes need ``reports:professional`` as well.
+
 Routes are thin: they read the request, call the service and shape the answer. Another municipality's
 object, and an id given in a body that belongs to another municipality, both answer 404.
 """
@@ -13,9 +15,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.audit.service import audit_changes
-from app.auth import ManagePrincipal
+from app.auth import ManagePrincipal, ProfessionalManagePrincipal
 from app.db import SessionDep
 from app.organisation import qr, service
+from app.organisation import sheet as print_sheet
 from app.organisation.schemas import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -32,6 +35,7 @@ from app.organisation.schemas import (
     ProfessionalCreate,
     ProfessionalPublic,
     ProfessionalUpdate,
+    SheetAudience,
     TeamCreate,
     TeamPublic,
     TeamUpdate,
@@ -58,6 +62,15 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **_OBJECT_ERRORS,
     422: {**_problem, "description": "Invalid input; `errors` names the fields"},
 }
+# A feedback link shows a professional's scores: managing links needs reports:professional too.
+_LINK_FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: {
+        **_problem,
+        "description": "The key lacks `manage` or `reports:professional`, or is a research key writing",
+    }
+}
+_LINK_ERRORS = {**_OBJECT_ERRORS, **_LINK_FORBIDDEN}
+_LINK_WRITE_ERRORS = {**_WRITE_ERRORS, **_LINK_FORBIDDEN}
 
 
 @dataclass(frozen=True)
@@ -279,11 +292,25 @@ def delete_professional(
     service.delete_professional(session=session, principal=principal, professional_id=professional_id)
 
 
+SHEET_TEMPLATES = {
+    SheetAudience.respondents: "print/invitations.html",
+    SheetAudience.professional: "print/self_report.html",
+}
+
+
 @router.get(
     "/professionals/{professional_id}/invitations.html",
     tags=["professionals"],
     response_class=HTMLResponse,
-    responses=_OBJECT_ERRORS,
+    responses={
+        **_OBJECT_ERRORS,
+        404: {
+            **_problem,
+            "description": "No such professional or wave, or (without `wave_id`) no open wave with "
+            "invitations on this sheet",
+        },
+        422: {**_problem, "description": "The wave has closed, or several waves are open: give `wave_id`"},
+    },
 )
 def print_invitations(
     request: Request,
@@ -291,25 +318,26 @@ def print_invitations(
     principal: ManagePrincipal,
     professional_id: ProfessionalId,
     base: BaseUrl,
+    wave_id: FilterId = None,
+    audience: SheetAudience = SheetAudience.respondents,
 ) -> HTMLResponse:
-    """A printable A4 page with the QR codes of the professional's usable invitations."""
-    professional, printable = service.printable_invitations(
-        session=session, principal=principal, professional_id=professional_id, base_url=base
+    """A printable A4 sheet with the QR codes of one wave's usable invitations for the professional.
+
+    `wave_id` chooses the wave (default: the open one); codes of a wave that has not opened yet
+    say from when they work. `audience=respondents` (default) holds the forms about the
+    professional, to show young people and parents; `audience=professional` is a page for the
+    professional alone, with their own self-report form, which never appears on the other.
+    """
+    sheet = service.print_sheet(
+        session=session,
+        principal=principal,
+        professional_id=professional_id,
+        base_url=base,
+        wave_id=wave_id,
+        audience=audience,
     )
-    entries = [
-        {
-            "invitation": entry.invitation,
-            "wave": entry.wave,
-            "url": entry.url,
-            "qr": qr.qr_svg_inline(entry.url),
-        }
-        for entry in printable
-    ]
     return templates.TemplateResponse(
-        request,
-        "print/invitations.html",
-        {"professional": professional, "entries": entries},
-        headers=NO_STORE,
+        request, SHEET_TEMPLATES[audience], print_sheet.context(sheet), headers=NO_STORE
     )
 
 
@@ -497,12 +525,12 @@ def invitation_qr_png(
     "/professionals/{professional_id}/feedback-links",
     status_code=status.HTTP_201_CREATED,
     tags=["feedback links"],
-    responses=_WRITE_ERRORS,
+    responses=_LINK_WRITE_ERRORS,
 )
 def create_feedback_link(
     response: Response,
     session: SessionDep,
-    principal: ManagePrincipal,
+    principal: ProfessionalManagePrincipal,
     professional_id: ProfessionalId,
     base: BaseUrl,
     link_in: FeedbackLinkCreate | None = None,
@@ -522,12 +550,12 @@ def create_feedback_link(
 
 
 @router.get(
-    "/professionals/{professional_id}/feedback-links", tags=["feedback links"], responses=_OBJECT_ERRORS
+    "/professionals/{professional_id}/feedback-links", tags=["feedback links"], responses=_LINK_ERRORS
 )
 def list_feedback_links(
     response: Response,
     session: SessionDep,
-    principal: ManagePrincipal,
+    principal: ProfessionalManagePrincipal,
     professional_id: ProfessionalId,
     base: BaseUrl,
 ) -> list[FeedbackLinkPublic]:
@@ -537,11 +565,11 @@ def list_feedback_links(
     return [service.present_feedback_link(link, base_url=base) for link in links]
 
 
-@router.get("/feedback-links/{link_id}", tags=["feedback links"], responses=_OBJECT_ERRORS)
+@router.get("/feedback-links/{link_id}", tags=["feedback links"], responses=_LINK_ERRORS)
 def get_feedback_link(
     response: Response,
     session: SessionDep,
-    principal: ManagePrincipal,
+    principal: ProfessionalManagePrincipal,
     link_id: FeedbackLinkId,
     base: BaseUrl,
 ) -> FeedbackLinkPublic:
@@ -550,11 +578,11 @@ def get_feedback_link(
     return service.present_feedback_link(link, base_url=base)
 
 
-@router.post("/feedback-links/{link_id}/revoke", tags=["feedback links"], responses=_OBJECT_ERRORS)
+@router.post("/feedback-links/{link_id}/revoke", tags=["feedback links"], responses=_LINK_ERRORS)
 def revoke_feedback_link(
     response: Response,
     session: SessionDep,
-    principal: ManagePrincipal,
+    principal: ProfessionalManagePrincipal,
     link_id: FeedbackLinkId,
     base: BaseUrl,
 ) -> FeedbackLinkPublic:

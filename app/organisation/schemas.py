@@ -233,6 +233,13 @@ class InvitationPublic(_Output):
 # -- feedback links -------------------------------------------------------------------------------------
 
 
+class SheetAudience(StrEnum):
+    """Who a printed sheet of QR codes is for."""
+
+    respondents = "respondents"  # young people and parents: the forms about the professional
+    professional = "professional"  # the professional alone: their own self-report form
+
+
 class FeedbackLinkStatus(StrEnum):
     active = "active"
     expired = "expired"

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from app.audit import service as audit
 from app.auth import Principal
 from app.db import utcnow
-from app.errors import Conflict, InvalidInput
+from app.errors import Conflict, InvalidInput, NotFound
 from app.instrument_registry import (
     ensure_instrument_version_recorded,
     instrument_for_version,
@@ -39,6 +39,7 @@ from app.organisation.schemas import (
     PartnerUpdate,
     ProfessionalCreate,
     ProfessionalUpdate,
+    SheetAudience,
     TeamCreate,
     TeamUpdate,
     WaveCreate,
@@ -448,33 +449,124 @@ def delete_invitation(*, session: Session, principal: Principal, invitation_id: 
 
 # -- the printable sheet --------------------------------------------------------------------------------
 
+SELF_REPORT_FORMS = frozenset({"professional"})
+"""Forms a professional fills in about their own work: printed on their own page, never on the sheet
+that is shown to young people and parents."""
+
 
 @dataclass(frozen=True)
 class PrintableInvitation:
     invitation: Invitation
     wave: Wave
     url: str
+    works_from: datetime | None
+    """When the wave opens, if it has not yet: the code works from then on."""
+    works_until: datetime | None
+    """The earlier of the wave's close and the invitation's expiry (None: open-ended)."""
 
 
-def printable_invitations(
-    *, session: Session, principal: Principal, professional_id: int, base_url: str
-) -> tuple[Professional, list[PrintableInvitation]]:
-    """The professional and their invitations that a respondent can use now or later.
+@dataclass(frozen=True)
+class PrintSheet:
+    professional: Professional
+    wave: Wave
+    audience: SheetAudience
+    entries: list[PrintableInvitation]
 
-    Revoked, expired and used-up invitations, and those of closed waves, are left off the sheet.
+
+def _for_audience(invitation: Invitation, audience: SheetAudience) -> bool:
+    return (invitation.form in SELF_REPORT_FORMS) == (audience is SheetAudience.professional)
+
+
+def _invalid_query(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", errors=[{"loc": ["query", field], "msg": message}])
+
+
+def wave_is_open(wave: Wave, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return wave.opens_at <= now and not wave_is_closed(wave, now)
+
+
+def _sheet_wave(
+    session: Session,
+    principal: Principal,
+    *,
+    wave_id: int | None,
+    usable: list[Invitation],
+    now: datetime,
+) -> Wave:
+    """The wave asked for, else the one open wave with invitations on this sheet.
+
+    A closed wave's codes work no more (422). Without ``wave_id``: no open wave with invitations is
+    404, naming the waves still to come; several open waves are 422 (the sheet is for one wave).
+    """
+    if wave_id is not None:
+        wave = repository.get_wave(session, principal, wave_id)
+        if wave_is_closed(wave, now):
+            raise _invalid_query(
+                "wave_id",
+                f"wave {wave.id} closed at {wave.closes_at:%Y-%m-%d %H:%M} UTC: its codes work no more",
+            )
+        return wave
+    waves = repository.waves_by_id(session, principal, {invitation.wave_id for invitation in usable})
+    candidates = sorted(
+        (wave for wave in waves.values() if wave_is_open(wave, now)), key=lambda wave: wave.id or 0
+    )
+    if len(candidates) > 1:
+        ids = ", ".join(str(wave.id) for wave in candidates)
+        raise _invalid_query(
+            "wave_id", f"several open waves have invitations on this sheet ({ids}): choose one"
+        )
+    if not candidates:
+        upcoming = sorted(
+            (wave for wave in waves.values() if wave.opens_at > now), key=lambda wave: wave.opens_at
+        )
+        later = "".join(
+            f"; wave {wave.id} opens at {wave.opens_at:%Y-%m-%d %H:%M} UTC (wave_id={wave.id})"
+            for wave in upcoming
+        )
+        raise NotFound(f"No open wave has usable invitations on this sheet{later}.")
+    return candidates[0]
+
+
+def print_sheet(
+    *,
+    session: Session,
+    principal: Principal,
+    professional_id: int,
+    base_url: str,
+    wave_id: int | None = None,
+    audience: SheetAudience = SheetAudience.respondents,
+) -> PrintSheet:
+    """The professional's invitations of one wave that a respondent can use now or later.
+
+    ``audience`` respondents: the forms about the professional (``jongere``, ``ouder``), to show
+    young people and parents; professional: the self-report form, for the professional alone.
+    Revoked, expired and used-up invitations are left off.
     """
     professional = repository.get_professional(session, principal, professional_id)
-    invitations = repository.invitations_of_professional(session, principal, professional)
-    waves = repository.waves_by_id(session, principal, {invitation.wave_id for invitation in invitations})
     now = utcnow()
-    printable = [
-        PrintableInvitation(invitation, waves[invitation.wave_id], invitation_url(base_url, invitation.token))
-        for invitation in invitations
-        if invitation.wave_id in waves
+    usable = [
+        invitation
+        for invitation in repository.invitations_of_professional(session, principal, professional)
+        if _for_audience(invitation, audience)
         and invitation_status(invitation, now) is InvitationStatus.active
-        and not wave_is_closed(waves[invitation.wave_id], now)
     ]
-    return professional, printable
+    wave = _sheet_wave(session, principal, wave_id=wave_id, usable=usable, now=now)
+    entries = []
+    for invitation in usable:
+        if invitation.wave_id != wave.id:
+            continue
+        ends = [moment for moment in (wave.closes_at, invitation.expires_at) if moment is not None]
+        entries.append(
+            PrintableInvitation(
+                invitation,
+                wave,
+                invitation_url(base_url, invitation.token),
+                works_from=wave.opens_at if wave.opens_at > now else None,
+                works_until=min(ends) if ends else None,
+            )
+        )
+    return PrintSheet(professional=professional, wave=wave, audience=audience, entries=entries)
 
 
 # -- feedback links -------------------------------------------------------------------------------------
@@ -515,6 +607,7 @@ def create_feedback_link(
         professional_id=professional_id,
         token=new_invitation_token(),
         expires_at=link_in.expires_at,
+        created_by_api_key_id=principal.api_key_id,
     )
     repository.add(session, link)
     audit.record(session, principal, "feedback_link.create", object_type="feedback_link", object_id=link.id)

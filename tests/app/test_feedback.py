@@ -12,12 +12,13 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
+from app.auth import create_api_key
 from app.db import utcnow
 from app.feedback import service as feedback_service
 from app.feedback.views import decimal, messages
-from app.models import AuditEvent
+from app.models import AuditEvent, FeedbackLink, Response
 from tests.app.test_reports import SCORES, item_ids, seed, store
 from tests.factories.collection import make_wave
 from tests.factories.organisation import make_feedback_link, make_key, make_municipality
@@ -26,13 +27,17 @@ T = messages()["nl"]
 SUBSCALE_TITLES = {"gezien_worden": "Gezien worden", "erbij_horen": "Erbij horen", "ertoe_doen": "Ertoe doen"}
 
 
+LINK_SCOPES = ("manage", "reports:professional")
+"""A feedback link shows a professional's scores: managing links needs both."""
+
+
 def links(professional_id: int) -> str:
     return f"/api/v1/professionals/{professional_id}/feedback-links"
 
 
 def new_link(client, session: Session, seeded, name: str) -> dict:
     response = client.post(
-        links(seeded.professionals[name].id), headers=make_key(session, seeded.municipality, "manage")
+        links(seeded.professionals[name].id), headers=make_key(session, seeded.municipality, *LINK_SCOPES)
     )
     assert response.status_code == 201, response.text
     return response.json()
@@ -70,7 +75,7 @@ def row_text(card: str, label: str, next_label: str | None) -> str:
 def test_the_management_routes_create_list_get_and_revoke(client, session):
     seeded = seed(session, {"Noord": {"a": 2}})
     professional = seeded.professionals["a"]
-    headers = make_key(session, seeded.municipality, "manage")
+    headers = make_key(session, seeded.municipality, *LINK_SCOPES)
     created = client.post(links(professional.id), headers=headers)
     assert created.status_code == 201, created.text
     body = created.json()
@@ -106,9 +111,12 @@ def test_the_management_routes_refuse_other_callers(client, session):
     seeded = seed(session, {"Noord": {"a": 1}})
     professional = seeded.professionals["a"]
     link = make_feedback_link(session, professional)
-    other = make_key(session, make_municipality(session), "manage")
-    research = make_key(session, None, "manage")
-    no_scope = make_key(session, seeded.municipality, "reports:professional")
+    other = make_key(session, make_municipality(session), *LINK_SCOPES)
+    research = make_key(session, None, *LINK_SCOPES)
+    lacking = [
+        make_key(session, seeded.municipality, "reports:professional", "reports:aggregate"),
+        make_key(session, seeded.municipality, "manage", "reports:aggregate", "responses:read", "admin"),
+    ]
     calls = [
         ("POST", links(professional.id)),
         ("GET", links(professional.id)),
@@ -117,7 +125,8 @@ def test_the_management_routes_refuse_other_callers(client, session):
     ]
     for method, path in calls:
         assert client.request(method, path).status_code == 401
-        assert client.request(method, path, headers=no_scope).status_code == 403
+        for headers in lacking:
+            assert client.request(method, path, headers=headers).status_code == 403, (method, path)
         assert client.request(method, path, headers=other).status_code == 404
         assert client.request(method, path, headers=research).status_code == (
             403 if method == "POST" else 200
@@ -314,3 +323,49 @@ def test_the_page_is_light_has_no_script_and_logs_no_token(client, session, capl
         (seeded.professionals["a"].id, seeded.wave.id)
     ]
     assert link["token"] not in (events[0].detail or "")
+
+
+def test_every_read_is_audited_under_the_key_that_made_the_link(client, session):
+    seeded = seed(session, {"Noord": {"a": 6, "b": 5}})
+    maker, secret = create_api_key(
+        session, municipality_id=seeded.municipality.id, name="coordinator", scopes=list(LINK_SCOPES)
+    )
+    headers = {"Authorization": f"Bearer {secret}"}
+    rated = client.post(links(seeded.professionals["a"].id), headers=headers).json()
+    unrated = client.post(links(seeded.professionals["b"].id), headers=headers).json()
+    session.exec(delete(Response).where(Response.professional_id == seeded.professionals["b"].id))
+    session.flush()
+
+    assert client.get(page_path(rated)).status_code == 200
+    assert client.get(page_path(rated), params={"lang": "en"}).status_code == 200
+    assert client.get(page_path(unrated)).status_code == 200  # no wave yet: still a read of the page
+    client.post(f"/api/v1/feedback-links/{rated['id']}/revoke", headers=headers)
+    assert client.get(page_path(rated)).status_code == 410  # shows nothing, records nothing
+
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "feedback.read").order_by(AuditEvent.id)
+    ).all()
+    assert [(event.api_key_id, event.object_id, event.wave_id, event.detail) for event in events] == [
+        (maker.id, seeded.professionals["a"].id, seeded.wave.id, f'{{"feedback_link_id":{rated["id"]}}}'),
+        (maker.id, seeded.professionals["a"].id, seeded.wave.id, f'{{"feedback_link_id":{rated["id"]}}}'),
+        (maker.id, seeded.professionals["b"].id, None, f'{{"feedback_link_id":{unrated["id"]}}}'),
+    ]
+    assert all(event.municipality_id == seeded.municipality.id for event in events)
+    # The trail can be read back by key: everything a key's links showed.
+    admin = make_key(session, seeded.municipality, "admin")
+    trail = client.get(
+        "/api/v1/audit", params={"api_key_id": maker.id, "action": "feedback.read"}, headers=admin
+    )
+    assert trail.json()["total"] == 3
+
+
+def test_a_link_remembers_the_key_that_made_it(client, session):
+    seeded = seed(session, {"Noord": {"a": 1}})
+    maker, secret = create_api_key(
+        session, municipality_id=seeded.municipality.id, name="coordinator", scopes=list(LINK_SCOPES)
+    )
+    body = client.post(
+        links(seeded.professionals["a"].id), headers={"Authorization": f"Bearer {secret}"}
+    ).json()
+    link = session.get(FeedbackLink, body["id"])
+    assert link is not None and link.created_by_api_key_id == maker.id

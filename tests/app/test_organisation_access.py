@@ -1,5 +1,6 @@
 """Who may call each management route: no key 401, no `manage` 403, another municipality 404,
-a research key reads but never writes (403). Every route of the organisation router is listed here,
+a research key reads but never writes (403); a feedback link route also needs
+`reports:professional` (403 with `manage` alone). Every route of the organisation router is listed here,
 and a test checks that none is missing."""
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tests.factories.organisation import (
 )
 
 _apps: dict[str, FastAPI] = {}
+MANAGER = ("manage", "reports:professional")
 
 
 def _create_app_once(settings: Settings) -> FastAPI:
@@ -49,11 +51,12 @@ def one_app_per_backend(monkeypatch: pytest.MonkeyPatch) -> None:
 @dataclass
 class World:
     ids: dict[str, int]
-    own: dict[str, str]  # a manage key of the municipality that owns the objects
-    other: dict[str, str]  # a manage key of another municipality
+    own: dict[str, str]  # a manage + reports:professional key of the municipality that owns the objects
+    other: dict[str, str]  # such a key of another municipality
     other_ids: dict[str, int]  # objects of that other municipality
     no_scope: dict[str, str]  # a key of the owner without `manage`
-    research: dict[str, str]  # a research key (no municipality) with `manage`
+    research: dict[str, str]  # a research key (no municipality) with `manage` + `reports:professional`
+    manage_only: dict[str, str]  # a key of the owner with `manage` but not `reports:professional`
 
 
 @pytest.fixture
@@ -81,11 +84,12 @@ def world(session: Session) -> World:
             "invitation": invitation.id,
             "feedback_link": feedback_link.id,
         },
-        own=make_key(session, owner, "manage"),
-        other=make_key(session, other, "manage"),
+        own=make_key(session, owner, *MANAGER),
+        other=make_key(session, other, *MANAGER),
         other_ids={"team": other_team.id, "professional": other_professional.id, "wave": other_wave.id},
         no_scope=make_key(session, owner, "responses:write", "reports:aggregate"),
-        research=make_key(session, None, "manage"),
+        research=make_key(session, None, *MANAGER),
+        manage_only=make_key(session, owner, "manage", "reports:aggregate", "responses:read", "admin"),
     )
 
 
@@ -97,6 +101,7 @@ class Route:
     writes: bool = False
     object_route: bool = True  # addresses one object by id in the path
     created: bool = False  # answers 201 although it addresses an object (a child is created)
+    shows_scores: bool = False  # leads to a professional's scores: needs reports:professional too
 
     def url(self, ids: dict[str, int]) -> str:
         return "/api/v1" + self.path.format(**ids)
@@ -153,10 +158,12 @@ ROUTES = [
     Route("DELETE", "/invitations/{invitation}", writes=True),
     Route("GET", "/invitations/{invitation}/qr.svg"),
     Route("GET", "/invitations/{invitation}/qr.png"),
-    Route("POST", "/professionals/{professional}/feedback-links", writes=True, created=True),
-    Route("GET", "/professionals/{professional}/feedback-links"),
-    Route("GET", "/feedback-links/{feedback_link}"),
-    Route("POST", "/feedback-links/{feedback_link}/revoke", writes=True),
+    Route(
+        "POST", "/professionals/{professional}/feedback-links", writes=True, created=True, shows_scores=True
+    ),
+    Route("GET", "/professionals/{professional}/feedback-links", shows_scores=True),
+    Route("GET", "/feedback-links/{feedback_link}", shows_scores=True),
+    Route("POST", "/feedback-links/{feedback_link}/revoke", writes=True, shows_scores=True),
 ]
 
 
@@ -204,6 +211,8 @@ def test_access_matrix(client, world, route):
     assert no_key.headers["www-authenticate"] == "Bearer"
     _problem(call(client, route, world, {"Authorization": "Bearer vb_not-a-real-key"}), 401)
     _problem(call(client, route, world, world.no_scope), 403)
+    if route.shows_scores:
+        _problem(call(client, route, world, world.manage_only), 403)
 
     if route.object_route:
         # Another municipality: 404, and the object as its owner sees it is unchanged.
