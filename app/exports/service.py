@@ -22,6 +22,8 @@ scope (``responses:read``); every download passes :func:`record_export`. A munic
 the responses of the wave's publication cut only, with ``submitted_at`` left empty (no time finer
 than the wave), so the file cannot be matched to the moment someone was seen filling in the form
 nor show a response that no report has published; a research key gets every row with its hour.
+``professional_code`` is filled in only for keys that may read numbers per professional
+(``reports:professional``): from the rows, any professional's scores could be computed.
 
 CSV: RFC 4180, comma-separated, ``.`` as decimal point, UTF-8 **without** a byte order mark, header
 row first. R (``read.csv``, ``readr``), pandas and SPSS (``GET DATA /TYPE=TXT``) read it without
@@ -60,7 +62,7 @@ import pyreadstat
 from sqlmodel import Session
 
 from app.audit import service as audit
-from app.auth import Principal
+from app.auth import Principal, Scope
 from app.collection import repository
 from app.collection.answers import decode
 from app.errors import AppError, InvalidInput, NotFound
@@ -165,6 +167,9 @@ class ResponseExport:
     """Only the responses of the wave's publication cut (a municipality key's export)."""
     with_times: bool = False
     """Whether ``submitted_at`` is filled in (research keys); else it is empty."""
+    with_professionals: bool = False
+    """Whether ``professional_code`` is filled in (keys with ``reports:professional``): with it, any
+    professional's numbers could be computed from the rows; without it the column is empty."""
 
     @property
     def columns(self) -> list[str]:
@@ -291,6 +296,7 @@ def plan_response_export(
         score_labels=score_labels,
         published_only=published_only,
         with_times=principal.is_research,
+        with_professionals=Scope.reports_professional.value in principal.scopes,
     )
 
 
@@ -342,7 +348,7 @@ def build_batch(export: ResponseExport, rows: Sequence[repository.ExportRow]) ->
         forms=[row[1] for row in rows],
         languages=[row[2] for row in rows],
         submitted_at=[row[4] for row in rows] if export.with_times else [None] * size,
-        professional_codes=[row[5] for row in rows],
+        professional_codes=[row[5] for row in rows] if export.with_professionals else [""] * size,
         team_ids=[row[6] for row in rows],
         team_names=[row[7] for row in rows],
         answers=answers,

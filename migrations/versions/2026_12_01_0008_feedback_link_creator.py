@@ -1,7 +1,7 @@
 """feedback link: the key that created it
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 20:55:00
 
 Reads of a feedback page are recorded in the audit trail under the key that made the link. Links
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '0008'
-down_revision: str | None = '0003'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -111,7 +111,7 @@ def scored_groups(form: str):
 
 
 def test_csv_holds_every_answer_and_score_of_the_form(session, client, world):
-    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
+    headers = make_key(session, None, Scope.responses_read, Scope.reports_professional)  # every row, its hour
     wave = world["wave"]
     reply = client.get(
         f"/api/v1/exports/responses?wave_id={wave.id}&format=csv&form=jongere", headers=headers
@@ -157,7 +157,7 @@ def test_csv_holds_every_answer_and_score_of_the_form(session, client, world):
 
 
 def test_without_form_every_form_is_exported_with_the_union_of_items(session, client, world):
-    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
+    headers = make_key(session, None, Scope.responses_read, Scope.reports_professional)  # every row, its hour
     reply = client.get(f"/api/v1/exports/responses?wave_id={world['wave'].id}", headers=headers)
     assert reply.status_code == 200
     rows = read_csv(reply.content)
@@ -189,7 +189,7 @@ def test_switched_on_modules_add_their_items_and_scores(session, client):
     form = current_instrument().form("jongere")
     items = [item.id for item in form.items(("bejegening",))]
     store(session, make_invitation(session, wave, professional), {item: 5 for item in items})
-    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
+    headers = make_key(session, None, Scope.responses_read, Scope.reports_professional)  # every row, its hour
     reply = client.get(f"/api/v1/exports/responses?wave_id={wave.id}&form=jongere", headers=headers)
     (row,) = read_csv(reply.content)
     assert all(row[item] == "5" for item in items)
@@ -198,7 +198,7 @@ def test_switched_on_modules_add_their_items_and_scores(session, client):
 
 
 def test_csv_with_bom_for_excel(session, client, world):
-    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
+    headers = make_key(session, None, Scope.responses_read, Scope.reports_professional)  # every row, its hour
     reply = client.get(
         f"/api/v1/exports/responses?wave_id={world['wave'].id}&form=ouder&bom=true", headers=headers
     )
@@ -260,7 +260,7 @@ def test_reverse_keyed_items_are_mirrored_on_the_nominal_ends():
 
 
 def test_sav_has_dutch_labels_and_the_same_values(session, client, world, tmp_path):
-    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
+    headers = make_key(session, None, Scope.responses_read, Scope.reports_professional)  # every row, its hour
     wave = world["wave"]
     reply = client.get(
         f"/api/v1/exports/responses?wave_id={wave.id}&format=sav&form=jongere", headers=headers
@@ -462,7 +462,7 @@ def test_csv_streams_thousands_of_rows_in_batches(session, client, world, monkey
     added = add_responses(session, template, 3000)
     monkeypatch.setattr(service, "BATCH_SIZE", 700)
 
-    principal = Principal(api_key_id=0, municipality_id=None, scopes=frozenset())  # research: every row
+    principal = Principal(api_key_id=0, municipality_id=None, scopes=frozenset({"reports:professional"}))
     request = SimpleNamespace(
         app=SimpleNamespace(state=SimpleNamespace(settings=SimpleNamespace(min_group_size=5)))
     )
@@ -483,7 +483,7 @@ def test_csv_streams_thousands_of_rows_in_batches(session, client, world, monkey
     chunks = list(service.iter_csv(session, export))
     assert len(chunks) == 1 + math.ceil(3003 / 700)  # the header, then one chunk per batch
 
-    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
+    headers = make_key(session, None, Scope.responses_read, Scope.reports_professional)  # every row, its hour
     reply = client.get(f"/api/v1/exports/responses?wave_id={wave.id}&form=jongere", headers=headers)
     assert reply.content == b"".join(chunks)
     rows = read_csv(reply.content)
@@ -510,7 +510,7 @@ def test_a_self_report_is_exported_without_a_professional(session, client, world
         make_invitation(session, world["wave"], sam, form="professional", kind="personal"),
         dict.fromkeys(professional_items, 4),
     )
-    headers = make_key(session, None, Scope.responses_read)  # every row, with its hour
+    headers = make_key(session, None, Scope.responses_read, Scope.reports_professional)  # every row, its hour
     reply = client.get(
         f"/api/v1/exports/responses?wave_id={world['wave'].id}&form=professional", headers=headers
     )
@@ -524,11 +524,15 @@ def test_a_municipality_key_exports_published_responses_without_their_time(sessi
     from tests.app.test_reports import item_ids, seed
 
     seeded = seed(session, {"Noord": {"a": 6, "b": 2}}, missing=0.0)
-    headers = make_key(session, seeded.municipality, Scope.responses_read)
+    headers = make_key(session, seeded.municipality, Scope.responses_read, Scope.reports_professional)
     reply = client.get(f"/api/v1/exports/responses?wave_id={seeded.wave.id}&form=jongere", headers=headers)
     rows = read_csv(reply.content)
     # a's six answers are published (the export makes the cut that is due); b's two wait.
     assert [row["professional_code"] for row in rows] == ["C-a"] * 6
+    # Without reports:professional the rows name no professional (their numbers could be computed).
+    plain = make_key(session, seeded.municipality, Scope.responses_read)
+    reply = client.get(f"/api/v1/exports/responses?wave_id={seeded.wave.id}&form=jongere", headers=plain)
+    assert {row["professional_code"] for row in read_csv(reply.content)} == {""}
     assert {row["submitted_at"] for row in rows} == {""}
     assert set(item_ids()) <= set(rows[0])
     research = client.get(
