@@ -48,6 +48,7 @@ def record(
         session,
         AuditEvent(
             api_key_id=principal.api_key_id if principal else None,
+            user_id=principal.user_id if principal else None,
             municipality_id=municipality_id
             if municipality_id is not None
             else (principal.municipality_id if principal else None),

@@ -9,6 +9,7 @@ from app.models.partner import Partner, PartnerKind
 from app.models.professional import Professional
 from app.models.response import MISSING_ANSWER, AnswerLayout, InstrumentVersion, Response
 from app.models.team import Team
+from app.models.user import LoginThrottle, User, UserSession, UserToken
 from app.models.wave import Wave
 
 __all__ = [
@@ -20,11 +21,15 @@ __all__ = [
     "InstrumentVersion",
     "Invitation",
     "InvitationKind",
+    "LoginThrottle",
     "Municipality",
     "Partner",
     "PartnerKind",
     "Professional",
     "Response",
     "Team",
+    "User",
+    "UserSession",
+    "UserToken",
     "Wave",
 ]
