@@ -129,7 +129,7 @@ def test_a_dump_holds_only_hashes_of_passwords_sessions_links_and_codes(fresh_da
         municipality = Municipality(slug="dumpstad", name="Dumpstad", require_2fa=True)
         session.add(municipality)
         session.flush()
-        user = make_user(session, municipality, "admin", email="kim@dumpstad.example")
+        make_user(session, municipality, "admin", email="kim@dumpstad.example")
         invited = make_user(session, municipality, email="sam@dumpstad.example", password=None)
         link_token = service.issue_link(session, user=invited, purpose=service.PURPOSE_INVITE, actor=None)
         session.commit()

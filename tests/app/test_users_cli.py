@@ -1,4 +1,4 @@
-"""The command line for accounts, the demo admin, and invitation and reset mails through a real SMTP server."""
+"""The command line for accounts, the demo admin, and the invitation and reset mails (a real SMTP server)."""
 
 from __future__ import annotations
 
@@ -42,22 +42,83 @@ def run(*args: str, stdin: str | None = None):
 def test_user_create_with_password_stdin_and_sign_in(cli_database):
     assert run("municipality", "create", "Bars-A").exit_code == 0
     created = run(
-        "user", "create", "--municipality", "bars-a", "--email", "Kim@Bars.example", "--role", "coordinator",
-        "--password-stdin", stdin=PASSWORD + "\nsecond line ignored\n",
+        "user",
+        "create",
+        "--municipality",
+        "bars-a",
+        "--email",
+        "Kim@Bars.example",
+        "--role",
+        "coordinator",
+        "--password-stdin",
+        stdin=PASSWORD + "\nsecond line ignored\n",
     )
     assert created.exit_code == 0, created.output
     assert PASSWORD not in created.output
     research = run(
-        "user", "create", "--research", "--email", "onderzoek@lectoraat.example", "--role", "researcher",
-        "--password-stdin", stdin=PASSWORD + "\n",
+        "user",
+        "create",
+        "--research",
+        "--email",
+        "onderzoek@lectoraat.example",
+        "--role",
+        "researcher",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
     )
     assert research.exit_code == 0, research.output
-    again = run("user", "create", "--research", "--email", "KIM@bars.example", "--role", "researcher", "--password-stdin", stdin=PASSWORD)
+    again = run(
+        "user",
+        "create",
+        "--research",
+        "--email",
+        "KIM@bars.example",
+        "--role",
+        "researcher",
+        "--password-stdin",
+        stdin=PASSWORD,
+    )
     assert again.exit_code != 0 and "exists already" in again.output
-    short = run("user", "create", "--research", "--email", "x@y.example", "--role", "researcher", "--password-stdin", stdin="kort\n")
+    short = run(
+        "user",
+        "create",
+        "--research",
+        "--email",
+        "x@y.example",
+        "--role",
+        "researcher",
+        "--password-stdin",
+        stdin="kort\n",
+    )
     assert short.exit_code != 0 and "12 characters" in short.output
-    assert run("user", "create", "--research", "--municipality", "bars-a", "--email", "z@y.example", "--role", "admin").exit_code != 0
-    assert run("user", "create", "--research", "--email", "c@y.example", "--role", "coordinator", "--password-stdin", stdin=PASSWORD).exit_code != 0
+    assert (
+        run(
+            "user",
+            "create",
+            "--research",
+            "--municipality",
+            "bars-a",
+            "--email",
+            "z@y.example",
+            "--role",
+            "admin",
+        ).exit_code
+        != 0
+    )
+    assert (
+        run(
+            "user",
+            "create",
+            "--research",
+            "--email",
+            "c@y.example",
+            "--role",
+            "coordinator",
+            "--password-stdin",
+            stdin=PASSWORD,
+        ).exit_code
+        != 0
+    )
     assert run("user", "create", "--research", "--email", "r@y.example", "--role", "baas").exit_code != 0
 
     listed = run("user", "list")
@@ -79,17 +140,36 @@ def test_user_create_with_password_stdin_and_sign_in(cli_database):
 
         assert run("municipality", "require-2fa", "bars-a").exit_code == 0
         assert run("municipality", "require-2fa", "nergens").exit_code != 0
-        run("user", "create", "--municipality", "bars-a", "--email", "sam@bars.example", "--role", "admin", "--password-stdin", stdin=PASSWORD)
+        run(
+            "user",
+            "create",
+            "--municipality",
+            "bars-a",
+            "--email",
+            "sam@bars.example",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin=PASSWORD,
+        )
         assert login(client, "sam@bars.example").headers["location"] == "/login/enrol"
     with Session(build_engine(cli_database)) as session:
         assert session.exec(select(Municipality).where(Municipality.slug == "bars-a")).one().require_2fa
         actions = [event.action for event in session.exec(select(AuditEvent)).all()]
-    assert {"user.create", "user.password.set", "user.login", "user.disable", "municipality.require_2fa"} <= set(actions)
+    assert {
+        "user.create",
+        "user.password.set",
+        "user.login",
+        "user.disable",
+        "municipality.require_2fa",
+    } <= set(actions)
 
 
 def test_user_create_without_smtp_prints_the_link_on_its_last_line(cli_database):
     run("municipality", "create", "Bars-A")
-    created = run("user", "create", "--municipality", "bars-a", "--email", "kim@bars.example", "--role", "coordinator")
+    created = run(
+        "user", "create", "--municipality", "bars-a", "--email", "kim@bars.example", "--role", "coordinator"
+    )
     assert created.exit_code == 0, created.output
     link = created.output.strip().splitlines()[-1]
     assert re.fullmatch(r"http://127\.0\.0\.1:8000/login/password/[A-Za-z0-9_-]{43}", link)
@@ -134,7 +214,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
         return "250 OK"
 
@@ -166,7 +246,18 @@ def test_invitation_mail_through_a_real_smtp_server(cli_database, smtp_server, m
     monkeypatch.setenv("VERBONDEN_MAIL_FROM", "verbonden <noreply@bars.example>")
     get_settings.cache_clear()
     run("municipality", "create", "Bars-A")
-    created = run("user", "create", "--municipality", "bars-a", "--email", "kim@bars.example", "--role", "admin", "--name", "Kim de Vries")
+    created = run(
+        "user",
+        "create",
+        "--municipality",
+        "bars-a",
+        "--email",
+        "kim@bars.example",
+        "--role",
+        "admin",
+        "--name",
+        "Kim de Vries",
+    )
     assert created.exit_code == 0, created.output
     assert len(inbox.messages) == 1
     mail = inbox.messages[0]
@@ -198,7 +289,9 @@ def test_forgotten_password_mail_says_the_same_for_unknown_addresses(session, se
         assert "Kies een nieuw wachtwoord" in page.text
         new = "een-heel-nieuw-wachtwoord-9"
         done = client.post(
-            path, data={"password": new, "password_confirm": new, "csrf_token": csrf_of(page.text)}, follow_redirects=False
+            path,
+            data={"password": new, "password_confirm": new, "csrf_token": csrf_of(page.text)},
+            follow_redirects=False,
         )
         assert done.status_code == 303
         assert client.get(path).status_code == 410  # once
