@@ -115,6 +115,16 @@ async def posted_csrf_token(request: Request) -> str | None:
     return None
 
 
+def _is_browser_page(request: Request) -> bool:
+    """A browser opening one of the HTML pages (the report, the QR sheet): it is sent to sign in."""
+    path = request.url.path
+    return (
+        request.method == "GET"
+        and (path.startswith("/reports/") or path.endswith(".html"))
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
 def get_principal(
     request: Request,
     session: SessionDep,
@@ -129,6 +139,10 @@ def get_principal(
 
         principal = principal_from_cookie(request, session, csrf_token=csrf_token)
         if principal is None:
+            if _is_browser_page(request):
+                from app.users.sessions import SignInRequired
+
+                raise SignInRequired("/login")
             raise Unauthorized(
                 "Send an API key (Authorization: Bearer <key>) or sign in at /login.",
                 headers=_BEARER_CHALLENGE,

@@ -184,7 +184,11 @@ def _login_page(
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, lang: str | None = None, done: str | None = None) -> Response:
+def login_page(
+    request: Request, session: SessionDep, lang: str | None = None, done: str | None = None
+) -> Response:
+    if resolve(request, session) is not None:
+        return RedirectResponse(_with_lang(APP_HOME, language(lang)), status_code=303)
     notice = {"password": "password_set", "logout": "logged_out"}.get(done or "")
     return _login_page(request, language(lang), notice=notice)
 

@@ -133,19 +133,38 @@ def test_throttling_per_address_stores_no_address(client, session, town):
     assert all(re.fullmatch(r"[0-9a-f]{64}", row.key_hash) for row in rows)
 
 
-def test_a_sign_in_never_keeps_the_session_id_the_browser_brought(client, session, town):
-    make_user(session, town, email="kim@noord.example")
-    first = set_cookies(login(client, "kim@noord.example"))[SESSION_COOKIE].split(";")[0].split("=", 1)[1]
-    # Signing in again in the same browser (or with a planted cookie) gives a new id; the old one ends.
-    second = set_cookies(login(client, "kim@noord.example"))[SESSION_COOKIE].split(";")[0].split("=", 1)[1]
-    assert first != second
-    client.cookies.clear()
-    client.cookies.set(SESSION_COOKIE, first)
-    assert client.get("/app/", follow_redirects=False).status_code == 303
-    client.cookies.set(SESSION_COOKIE, second)
-    assert client.get("/app/").status_code == 200
+def session_token(response) -> str:
+    return set_cookies(response)[SESSION_COOKIE].split(";")[0].split("=", 1)[1]
+
+
+def test_a_sign_in_never_keeps_the_session_id_the_browser_brought(client, session, settings, town):
+    """Session fixation: a session id planted in the victim's browser is never the one signed in."""
+    user = make_user(session, town, email="kim@noord.example")
+    secret = enrol_totp(session, settings, user)
+    session.commit()
+    enrol_totp(session, settings, make_user(session, town, email="mallory@noord.example"))
+    session.commit()
+    with TestClient(client.app) as attacker:  # half-way into their own account: a session id to plant
+        planted = session_token(login(attacker, "mallory@noord.example"))
+    client.cookies.set(SESSION_COOKIE, planted)
+    after_password = session_token(login(client, "kim@noord.example"))
+    assert after_password != planted
+    csrf = csrf_of(client.get("/login/totp").text)
+    done = client.post(
+        "/login/totp", data={"code": code_at(secret), "csrf_token": csrf}, follow_redirects=False
+    )
+    signed_in = session_token(done)
+    assert signed_in not in (planted, after_password)
     hashes = session.exec(select(UserSession.token_hash)).all()
-    assert hashes == [crypto.token_hash(second)]
+    assert hashes == [crypto.token_hash(signed_in)]
+    for stale in (planted, after_password):
+        assert (
+            client.get(
+                "/app/", headers={"Cookie": f"{SESSION_COOKIE}={stale}"}, follow_redirects=False
+            ).status_code
+            == 303
+        )
+    assert client.get("/app/").status_code == 200
 
 
 def test_csrf_refusals(client, session, settings, town):
@@ -255,6 +274,12 @@ def test_roles_map_onto_scopes(client, session, settings, town):
     assert client.get("/api/v1/apikeys", headers=admin).status_code == 200
     assert client.get(f"/api/v1/exports/responses?wave_id={wave.id}", headers=coordinator).status_code == 403
     assert client.get(f"/api/v1/exports/responses?wave_id={wave.id}", headers=researcher).status_code == 200
+    # Signed out, a browser opening the report or the QR sheet is sent to sign in (an API client gets 401).
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    for page in (f"/reports/{wave.id}", f"/api/v1/professionals/{professional.id}/invitations.html"):
+        assert client.get(page, headers=html, follow_redirects=False).headers["location"] == "/login"
+        assert client.get(page).status_code == 401
+    assert client.get("/login", headers=coordinator, follow_redirects=False).headers["location"] == "/app/"
     # The two pages made for people open in a browser with the right role.
     report = client.get(f"/reports/{wave.id}", headers=coordinator)
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
