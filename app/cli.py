@@ -201,8 +201,8 @@ def user_create(
     from app.errors import AppError
     from app.users import repository as user_repository
     from app.users import service as user_service
+    from app.users.mail import send_link
     from app.users.schemas import UserCreate
-    from app.users.views import send_link_mail
 
     settings = settings_or_exit()
     if research == (municipality is not None):
@@ -250,7 +250,7 @@ def user_create(
     if token is not None:
         url = user_service.link_url(settings, token)
         if settings.smtp_url:
-            send_link_mail(settings, to=user.email, name=user.display_name, url=url, purpose="invite")
+            send_link(settings, to=user.email, name=user.display_name, url=url, purpose="invite")
             typer.echo(f"sent the invitation to {user.email}; the link (valid 72 hours, once):")
         else:
             typer.echo("VERBONDEN_SMTP_URL is not set; hand over this link (valid 72 hours, once):")

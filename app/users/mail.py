@@ -8,6 +8,7 @@ Nothing of the mail (address, link) is logged.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 from app.config import Settings
 from app.templates import TEMPLATES_DIR
 
+logger = logging.getLogger("verbonden.mail")
 SMTP_TIMEOUT_SECONDS = 20
 # Plain text, not HTML: no escaping (a name like O'Brien stays as it is).
 _texts = jinja2.Environment(
@@ -63,3 +65,18 @@ def send(settings: Settings, *, to: str, subject: str, body: str) -> None:
         if url.username:
             client.login(url.username, url.password or "")
         client.send_message(message)
+
+
+def send_link(settings: Settings, *, to: str, name: str, url: str, purpose: str, lang: str = "nl") -> None:
+    """Send an invitation (``invite``) or reset (``reset``) mail with its one-time link.
+
+    Meant to run after the response (a background task): a failure is logged, without the
+    address or the link, and the person can ask again.
+    """
+    subject, body = render(f"mail_{purpose}.txt", name=name, url=url, lang=lang)
+    try:
+        send(settings, to=to, subject=subject, body=body)
+    except MailNotConfigured:
+        logger.warning("%s mail not sent: VERBONDEN_SMTP_URL is not set", purpose)
+    except OSError as exc:  # smtplib's errors are OSErrors too
+        logger.error("%s mail not sent: %s", purpose, type(exc).__name__)

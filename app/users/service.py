@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from app.audit import service as audit
-from app.auth import Principal
+from app.auth import Principal, Scope
 from app.config import Settings
 from app.db import utcnow
-from app.errors import Conflict, InvalidInput
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.models import Municipality, User, UserSession, UserToken
 from app.users import crypto, repository
 from app.users.schemas import Role, UserCreate, role_scopes
@@ -108,6 +108,20 @@ def create_user(session: Session, *, user_in: UserCreate, actor: Principal | Non
     repository.add(session, user)
     _record(session, user, "user.create", actor, role=user.role)
     return user
+
+
+def invite_user(
+    session: Session, settings: Settings, *, actor: Principal, user_in: UserCreate
+) -> tuple[User, str]:
+    """An admin invites a colleague into their own municipality (a research admin: a research
+    account); returns the account and its one-time link (to mail with :func:`app.users.mail.send_link`)."""
+    if Scope.admin.value not in actor.scopes:
+        raise Forbidden("Only an admin invites colleagues.")
+    if user_in.municipality_id != actor.municipality_id:
+        raise Forbidden("An admin invites colleagues into their own municipality only.")
+    user = create_user(session, user_in=user_in, actor=actor)
+    token = issue_link(session, user=user, purpose=PURPOSE_INVITE, actor=actor)
+    return user, link_url(settings, token)
 
 
 def set_password(session: Session, *, user: User, password: str, actor: Principal | None) -> None:

@@ -7,7 +7,6 @@ Thin routes: they read the form, call :mod:`app.users.service` and render a temp
 
 from __future__ import annotations
 
-import logging
 import secrets
 from functools import cache
 from typing import Annotated, Any
@@ -37,7 +36,6 @@ from app.users.sessions import (
     set_session_cookie,
 )
 
-logger = logging.getLogger("verbonden.users")
 router = APIRouter(tags=["sign-in"], include_in_schema=False)
 LANGUAGES = ("nl", "en")
 Lang = Annotated[str, Form(max_length=2)]
@@ -370,19 +368,6 @@ def forgot_page(request: Request, lang: str | None = None) -> Response:
     return _with_form_cookie(request, render(request, "forgot.html", lang, csrf_token=token), cookie)
 
 
-def send_link_mail(
-    settings: Settings, *, to: str, name: str, url: str, purpose: str, lang: str = "nl"
-) -> None:
-    """Send an invitation or reset mail; a failure is logged without the address or the link."""
-    subject, body = mail.render(f"mail_{purpose}.txt", name=name, url=url, lang=lang)
-    try:
-        mail.send(settings, to=to, subject=subject, body=body)
-    except mail.MailNotConfigured:
-        logger.warning("%s mail not sent: VERBONDEN_SMTP_URL is not set", purpose)
-    except OSError as exc:  # smtplib's errors are OSErrors too
-        logger.error("%s mail not sent: %s", purpose, type(exc).__name__)
-
-
 @router.post("/login/forgot")
 def forgot(
     request: Request,
@@ -404,7 +389,7 @@ def forgot(
     if found is not None:
         user, token = found
         background.add_task(
-            send_link_mail,
+            mail.send_link,
             settings,
             to=user.email,
             name=user.display_name,

@@ -512,3 +512,27 @@ def test_no_secret_reaches_the_log(client, session, settings, town, caplog):
         "kim@noord.example",
     ):
         assert text not in logged, text
+
+
+def test_an_admin_invites_into_their_own_municipality_only(client, session, settings, town):
+    other = make_municipality(session, "Gemeente Zuid")
+    admin = service.principal_for(make_user(session, town, "admin"))
+    coordinator = service.principal_for(make_user(session, town, "coordinator"))
+    wanted = service.UserCreate(
+        email="Nieuw@Noord.example", display_name="Nieuw", role="researcher", municipality_id=town.id
+    )
+    user, url = service.invite_user(session, settings, actor=admin, user_in=wanted)
+    assert user.email == "nieuw@noord.example" and url.startswith(f"{settings.base_url}/login/password/")
+    assert client.get(url.removeprefix(settings.base_url)).status_code == 200
+    elsewhere = wanted.model_copy(update={"email": "x@zuid.example", "municipality_id": other.id})
+    with pytest.raises(Exception, match="own municipality"):
+        service.invite_user(session, settings, actor=admin, user_in=elsewhere)
+    with pytest.raises(Exception, match="Only an admin"):
+        service.invite_user(
+            session,
+            settings,
+            actor=coordinator,
+            user_in=wanted.model_copy(update={"email": "y@noord.example"}),
+        )
+    actions = session.exec(select(AuditEvent.action).where(AuditEvent.user_id == admin.user_id)).all()
+    assert actions == ["user.create", "user.invite"]
