@@ -270,6 +270,29 @@ def user_disable(email: Annotated[str, typer.Argument(help="E-mail address of th
     typer.echo(f"disabled {user.email}; its sessions have ended")
 
 
+@user_cli.command("role")
+def user_role(
+    email: Annotated[str, typer.Argument(help="E-mail address of the account")],
+    role: Annotated[str, typer.Argument(help="coordinator, researcher or admin")],
+) -> None:
+    """Change an account's role (from its next request on)."""
+    from app.errors import AppError
+    from app.users import service as user_service
+    from app.users.schemas import Role
+
+    settings_or_exit()
+    if role not in {item.value for item in Role}:
+        raise fail("role is coordinator, researcher or admin")
+    with Session(get_engine(), expire_on_commit=False) as session:
+        user = _user_or_exit(session, email)
+        try:
+            user_service.change_role(session, user=user, role=Role(role), actor=None)
+        except AppError as exc:
+            raise fail(exc.detail) from None
+        session.commit()
+    typer.echo(f"{user.email} is now {user.role}")
+
+
 @user_cli.command("reset-2fa")
 def user_reset_2fa(email: Annotated[str, typer.Argument(help="E-mail address of the account")]) -> None:
     """Remove an account's second factor (a lost phone): it enrols again at the next sign-in."""

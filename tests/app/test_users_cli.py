@@ -138,6 +138,10 @@ def test_user_create_with_password_stdin_and_sign_in(cli_database):
         assert login(client, "kim@bars.example").status_code == 200
         assert "disabled" in run("user", "list").output
 
+        assert run("user", "role", "kim@bars.example", "baas").exit_code != 0
+        assert run("user", "role", "onderzoek@lectoraat.example", "coordinator").exit_code != 0
+        assert run("user", "role", "kim@bars.example", "admin").exit_code == 0
+        assert "kim@bars.example\tKim\tadmin" in run("user", "list").output
         assert run("municipality", "require-2fa", "bars-a").exit_code == 0
         assert run("municipality", "require-2fa", "nergens").exit_code != 0
         run(
