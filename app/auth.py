@@ -1,9 +1,13 @@
-"""API keys and scopes: ``Authorization: Bearer <key>`` -> :class:`Principal`.
+"""API keys, sessions and scopes: a Bearer key or a signed-in session -> :class:`Principal`.
 
 A key is ``vb_`` followed by 43 URL-safe characters (256 random bits). Only its SHA-256 hash is
 stored; a slow password hash buys nothing for a secret this long, and a fast one keeps every API
 call cheap. A key belongs to one municipality, or to none for a research key that may read
-across municipalities.
+across municipalities. A person signed in through ``/login`` (:mod:`app.users`) becomes the same
+kind of :class:`Principal`, with the scopes of their role, so tenancy, scopes, the audit trail and
+disclosure control do not know the difference. A key always wins over a session cookie; a
+state-changing call made with the cookie needs the session's CSRF token (``X-CSRF-Token`` header,
+or the ``csrf_token`` field of a posted form).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
@@ -28,6 +32,7 @@ from app.models import ApiKey
 KEY_PREFIX = "vb_"
 KEY_RANDOM_BYTES = 32
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Scope(StrEnum):
@@ -41,11 +46,13 @@ class Scope(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key, its municipality (None for a research key) and its scopes."""
+    """Who is calling: the key (or the signed-in account, ``user_id``), its municipality (None for
+    research) and its scopes. Exactly one of ``api_key_id`` and ``user_id`` is set."""
 
-    api_key_id: int
+    api_key_id: int | None
     municipality_id: int | None
     scopes: frozenset[str]
+    user_id: int | None = None
 
     @property
     def is_research(self) -> bool:
@@ -93,13 +100,54 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 _BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
+async def posted_csrf_token(request: Request) -> str | None:
+    """The CSRF token a cookie-authenticated write sends: the ``X-CSRF-Token`` header, else the
+    ``csrf_token`` field of a posted form. Read only for writes without a Bearer key."""
+    if request.method in SAFE_METHODS or request.headers.get("authorization"):
+        return None
+    header = request.headers.get("x-csrf-token")
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get("csrf_token")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _is_browser_page(request: Request) -> bool:
+    """A browser opening one of the HTML pages (the report, the QR sheet): it is sent to sign in."""
+    path = request.url.path
+    return (
+        request.method == "GET"
+        and (path.startswith("/reports/") or path.endswith(".html"))
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
 def get_principal(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    csrf_token: Annotated[str | None, Depends(posted_csrf_token)],
 ) -> Principal:
-    """The caller of an API route; 401 when the key is missing, unknown, revoked or expired."""
+    """The caller of an API route: a Bearer key, else a signed-in session (writes need its CSRF
+    token); 401 when neither is there or the key is unknown, revoked or expired."""
     if credentials is None or not credentials.credentials:
-        raise Unauthorized("Send an API key: Authorization: Bearer <key>.", headers=_BEARER_CHALLENGE)
+        # Imported here: the sign-in domain builds on this module.
+        from app.users.sessions import principal_from_cookie
+
+        principal = principal_from_cookie(request, session, csrf_token=csrf_token)
+        if principal is None:
+            if _is_browser_page(request):
+                from app.users.sessions import SignInRequired
+
+                raise SignInRequired("/login")
+            raise Unauthorized(
+                "Send an API key (Authorization: Bearer <key>) or sign in at /login.",
+                headers=_BEARER_CHALLENGE,
+            )
+        return principal
     secret = credentials.credentials
     digest = hash_secret(secret)
     api_key = session.exec(select(ApiKey).where(ApiKey.secret_hash == digest)).first()
@@ -141,10 +189,12 @@ class ScopeCheck:
             missing = sorted(needed - principal.scopes)
             if missing:
                 names = " and ".join(scope.value for scope in self.scopes)
-                raise Forbidden(f"This API key lacks the scope {' and '.join(missing)} (needs {names}).")
+                raise Forbidden(
+                    f"This API key (or account) lacks the scope {' and '.join(missing)} (needs {names})."
+                )
         elif not principal.scopes & needed:
             names = " or ".join(scope.value for scope in self.scopes)
-            raise Forbidden(f"This API key lacks the scope {names}.")
+            raise Forbidden(f"This API key (or account) lacks the scope {names}.")
         return principal
 
 

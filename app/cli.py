@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app.config import ConfigurationError, Settings, get_settings
 from app.db import get_engine
-from app.models import Municipality
+from app.models import Municipality, User
 
 cli = typer.Typer(
     help="verbonden: measure verbondenheid and report its reliability.",
@@ -28,6 +28,8 @@ cli.add_typer(municipality_cli, name="municipality")
 cli.add_typer(apikey_cli, name="apikey")
 retention_cli = typer.Typer(help="Retention of responses.", no_args_is_help=True)
 cli.add_typer(retention_cli, name="retention")
+user_cli = typer.Typer(help="People who sign in: accounts and their roles.", no_args_is_help=True)
+cli.add_typer(user_cli, name="user")
 
 
 def fail(message: str) -> typer.Exit:
@@ -143,6 +145,207 @@ def municipality_delete(
     typer.echo(f"erased municipality {slug} with {erased} responses")
 
 
+@municipality_cli.command("require-2fa")
+def municipality_require_2fa(
+    slug: Annotated[str, typer.Argument(help="Slug of the municipality")],
+    off: Annotated[bool, typer.Option("--off", help="No longer require a second factor")] = False,
+) -> None:
+    """Require a second factor (TOTP) of every account of the municipality from their next page on."""
+    from app.users import repository as user_repository
+    from app.users import service as user_service
+
+    settings_or_exit()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        municipality = user_repository.municipality_by_slug(session, slug)
+        if municipality is None:
+            raise fail(f"no municipality {slug!r}")
+        user_service.require_second_factor(session, municipality=municipality, required=not off, actor=None)
+        session.commit()
+    state = "no longer requires" if off else "requires"
+    typer.echo(f"{slug} {state} a second factor; accounts without one enrol at their next sign-in")
+
+
+PASSWORD_PROBLEMS = {
+    "too_short": "a password needs at least 12 characters",
+    "too_long": "a password has at most 1024 characters",
+    "too_common": "this password is too common or too easy to guess; choose another",
+}
+
+
+def _user_or_exit(session: Session, email: str) -> User:
+    from app.users import repository as user_repository
+
+    user = user_repository.user_by_email(session, email.strip().lower())
+    if user is None:
+        raise fail(f"no account {email.strip().lower()!r}")
+    return user
+
+
+@user_cli.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="E-mail address (compared case-insensitively)")],
+    role: Annotated[str, typer.Option(help="coordinator, researcher or admin")],
+    municipality: Annotated[str | None, typer.Option(help="Slug of the person's municipality")] = None,
+    research: Annotated[
+        bool, typer.Option(help="A research account: reads every municipality, writes nothing")
+    ] = False,
+    name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail's local part)")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin")
+    ] = False,
+) -> None:
+    """Create an account. Prints a one-time link to set the password, alone on the last line (and
+    mails it when VERBONDEN_SMTP_URL is set), unless --password-stdin sets the password."""
+    from pydantic import ValidationError
+
+    from app.errors import AppError
+    from app.users import repository as user_repository
+    from app.users import service as user_service
+    from app.users.mail import send_link
+    from app.users.schemas import UserCreate
+
+    settings = settings_or_exit()
+    if research == (municipality is not None):
+        raise fail("give either --municipality SLUG or --research")
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if len(password) < 12:
+            raise fail(PASSWORD_PROBLEMS["too_short"])
+    with Session(get_engine(), expire_on_commit=False) as session:
+        owner_id: int | None = None
+        if municipality is not None:
+            owner = user_repository.municipality_by_slug(session, municipality)
+            if owner is None:
+                raise fail(
+                    f"no municipality {municipality!r}; create it with `verbonden municipality create`"
+                )
+            owner_id = owner.id
+        try:
+            user_in = UserCreate(
+                email=email,
+                display_name=name or email.split("@")[0],
+                role=role,
+                municipality_id=owner_id,
+            )
+        except ValidationError as exc:
+            fields = ", ".join(str(error["loc"][0]) for error in exc.errors())
+            raise fail(f"not valid: {fields} (role is coordinator, researcher or admin)") from None
+        try:
+            user = user_service.create_user(session, user_in=user_in, actor=None)
+            if password is not None:
+                user_service.set_password(session, user=user, password=password, actor=None)
+                token = None
+            else:
+                token = user_service.issue_link(
+                    session, user=user, purpose=user_service.PURPOSE_INVITE, actor=None
+                )
+        except user_service.PasswordRefused as exc:
+            raise fail(PASSWORD_PROBLEMS.get(exc.problem, exc.problem)) from None
+        except AppError as exc:
+            raise fail(exc.detail) from None
+        session.commit()
+    owner_label = municipality or "research"
+    typer.echo(f"created {user.role} {user.email} for {owner_label}")
+    if token is not None:
+        url = user_service.link_url(settings, token)
+        if settings.smtp_url:
+            send_link(settings, to=user.email, name=user.display_name, url=url, purpose="invite")
+            typer.echo(f"sent the invitation to {user.email}; the link (valid 72 hours, once):")
+        else:
+            typer.echo("VERBONDEN_SMTP_URL is not set; hand over this link (valid 72 hours, once):")
+        typer.echo(url)
+
+
+@user_cli.command("disable")
+def user_disable(email: Annotated[str, typer.Argument(help="E-mail address of the account")]) -> None:
+    """Disable an account: it can no longer sign in, and its live sessions end now."""
+    from app.users import service as user_service
+
+    settings_or_exit()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        user = _user_or_exit(session, email)
+        user_service.disable_user(session, user=user, actor=None)
+        session.commit()
+    typer.echo(f"disabled {user.email}; its sessions have ended")
+
+
+@user_cli.command("role")
+def user_role(
+    email: Annotated[str, typer.Argument(help="E-mail address of the account")],
+    role: Annotated[str, typer.Argument(help="coordinator, researcher or admin")],
+) -> None:
+    """Change an account's role (from its next request on)."""
+    from app.errors import AppError
+    from app.users import service as user_service
+    from app.users.schemas import Role
+
+    settings_or_exit()
+    if role not in {item.value for item in Role}:
+        raise fail("role is coordinator, researcher or admin")
+    with Session(get_engine(), expire_on_commit=False) as session:
+        user = _user_or_exit(session, email)
+        try:
+            user_service.change_role(session, user=user, role=Role(role), actor=None)
+        except AppError as exc:
+            raise fail(exc.detail) from None
+        session.commit()
+    typer.echo(f"{user.email} is now {user.role}")
+
+
+@user_cli.command("reset-2fa")
+def user_reset_2fa(email: Annotated[str, typer.Argument(help="E-mail address of the account")]) -> None:
+    """Remove an account's second factor (a lost phone): it enrols again at the next sign-in."""
+    from app.users import service as user_service
+
+    settings_or_exit()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        user = _user_or_exit(session, email)
+        user_service.reset_second_factor(session, user=user, actor=None)
+        session.commit()
+    typer.echo(f"removed the second factor of {user.email}; its sessions have ended")
+
+
+@user_cli.command("reset-password")
+def user_reset_password(email: Annotated[str, typer.Argument(help="E-mail address of the account")]) -> None:
+    """Print a one-time link (valid 1 hour) to set a new password, alone on the last line."""
+    from app.users import service as user_service
+
+    settings = settings_or_exit()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        user = _user_or_exit(session, email)
+        token = user_service.issue_link(session, user=user, purpose=user_service.PURPOSE_RESET, actor=None)
+        session.commit()
+    typer.echo(f"a link to set a new password for {user.email} (valid 1 hour, once):")
+    typer.echo(user_service.link_url(settings, token))
+
+
+@user_cli.command("list")
+def user_list(
+    municipality: Annotated[str | None, typer.Option(help="Only this municipality's accounts")] = None,
+) -> None:
+    """List accounts: e-mail, name, role, municipality, second factor, state."""
+    from app.users import repository as user_repository
+
+    settings_or_exit()
+    with Session(get_engine()) as session:
+        owner_id = None
+        if municipality is not None:
+            owner = user_repository.municipality_by_slug(session, municipality)
+            if owner is None:
+                raise fail(f"no municipality {municipality!r}")
+            owner_id = owner.id
+        users = user_repository.list_users(session, municipality_id=owner_id)
+        slugs = {row.id: row.slug for row in session.exec(select(Municipality)).all()}
+    typer.echo("email\tname\trole\tmunicipality\t2fa\tstate")
+    for user in users:
+        owner_slug = slugs.get(user.municipality_id, "-") if user.municipality_id else "research"
+        state = "disabled" if user.disabled_at else ("active" if user.password_hash else "invited")
+        second = "on" if user.totp_enabled_at else "off"
+        typer.echo("\t".join([user.email, user.display_name, user.role, owner_slug, second, state]))
+    typer.echo(f"{len(users)} accounts")
+
+
 @retention_cli.command("apply")
 def retention_apply() -> None:
     """Delete responses older than VERBONDEN_RETENTION_DAYS and say how many."""
@@ -174,6 +377,9 @@ def demo() -> None:
     typer.echo(f"demo municipality {result.municipality.slug}: {state}, {result.responses} responses")
     typer.echo(f"\ndemo form (open it on a phone-sized window): {result.form_url}\n")
     segno.make(result.form_url, error="m").terminal(compact=True)
+    typer.echo(f"\ndemo admin (sign in at {settings.base_url}/login; a new password at every run):")
+    typer.echo(f"  e-mail:   {result.admin_email}")
+    typer.echo(f"  password: {result.admin_password}")
     typer.echo("\ndemo API key (all scopes but admin; shown once, the previous demo key is revoked):")
     typer.echo(f"  curl -H 'Authorization: Bearer {result.api_key}' {settings.base_url}/api/v1/teams")
     typer.echo(result.api_key)

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     db_pool_size: int = Field(default=20, ge=1)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    smtp_url: str | None = None
+    mail_from: str = "verbonden <noreply@localhost>"
 
     @field_validator("database_url")
     @classmethod
@@ -54,6 +58,22 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"driver {url.drivername!r} is not supported; use one of {', '.join(SUPPORTED_DRIVERS)}"
             )
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_is_supported(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            # The value is not repeated: it may hold the mail server's password.
+            raise ValueError(
+                "cannot parse it; expected e.g. smtp://user:password@host:587?starttls=true"
+            ) from None
+        if url.drivername not in ("smtp", "smtps") or not url.host:
+            raise ValueError("use smtp://host:port (optionally ?starttls=true) or smtps://host:port")
         return value
 
     @model_validator(mode="after")

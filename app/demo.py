@@ -8,6 +8,7 @@ but the demo API key.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,6 +32,7 @@ from app.organisation.schemas import (
 
 DEMO_SLUG = "demostad"
 DEMO_KEY_NAME = "demo"
+DEMO_ADMIN_EMAIL = "beheerder@demostad.example"
 SEED = 20261128
 
 PARTNERS = [
@@ -89,6 +91,8 @@ class DemoResult:
     api_key: str
     created: bool
     responses: int
+    admin_email: str = DEMO_ADMIN_EMAIL
+    admin_password: str = ""
 
 
 def _simulate(
@@ -188,8 +192,32 @@ def load_demo(session: Session, *, base_url: str) -> DemoResult:
             session.exec(select(Response.id).where(Response.municipality_id == municipality.id)).all()
         )
     secret = _new_demo_key(session, municipality)
+    admin_password = _new_demo_admin_password(session, municipality)
     form_url = f"{base_url.rstrip('/')}/s/{invitation.token}" if invitation else ""
-    return DemoResult(municipality, form_url, secret, created, total)
+    return DemoResult(municipality, form_url, secret, created, total, DEMO_ADMIN_EMAIL, admin_password)
+
+
+def _new_demo_admin_password(session: Session, municipality: Municipality) -> str:
+    """The demo admin account (created once) gets a fresh random password at every run."""
+    from app.users import repository as user_repository
+    from app.users import service as user_service
+    from app.users.schemas import Role, UserCreate
+
+    admin = user_repository.user_by_email(session, DEMO_ADMIN_EMAIL)
+    if admin is None:
+        admin = user_service.create_user(
+            session,
+            user_in=UserCreate(
+                email=DEMO_ADMIN_EMAIL,
+                display_name="Demo beheerder",
+                role=Role.admin,
+                municipality_id=municipality.id,
+            ),
+            actor=None,
+        )
+    password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
+    user_service.set_password(session, user=admin, password=password, actor=None)
+    return password
 
 
 def _create_demo_data(session: Session, municipality: Municipality) -> int:

@@ -26,6 +26,8 @@ from app.logging import configure_logging, install_access_log
 from app.ratelimit import install_rate_limits
 from app.reports import views as report_views
 from app.security import install_security_headers
+from app.users import views as user_views
+from app.users.sessions import install_sign_in_handlers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = get_engine(settings)
     app.state.write_engine = writing_engine(app.state.engine)
     install_error_handlers(app)
+    install_sign_in_handlers(app)
     install_rate_limits(app)
     install_access_log(app)
     install_security_headers(app)
@@ -73,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_api.router, prefix=API_PREFIX, dependencies=[Depends(get_principal)])
     app.include_router(report_views.router)
     app.include_router(feedback_views.router)
+    app.include_router(user_views.router)
     app.state.respondent_outage_page = respondent_views.unavailable_page
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -175,6 +175,22 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with the smallest parameters: sign-ins in tests cost microseconds, not 0.3 s each.
+
+    (Production parameters are argon2-cffi's defaults; a test checks that a hash made with other
+    parameters is replaced at sign-in.)"""
+    from argon2 import PasswordHasher
+
+    from app.users import crypto
+
+    production = crypto.password_hasher()
+    crypto.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    yield
+    crypto.use_password_hasher(production)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """CI sets VERBONDEN_REQUIRE_POSTGRES=1: then a missing PostgreSQL is a failure, not a skip."""
     if os.environ.get("VERBONDEN_REQUIRE_POSTGRES") == "1" and postgres_server_url() is None:

@@ -17,6 +17,7 @@ class AuditEventPublic(BaseModel):
     id: int
     occurred_at: datetime
     api_key_id: int | None
+    user_id: int | None = None
     municipality_id: int | None
     action: str
     object_type: str | None

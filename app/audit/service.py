@@ -52,6 +52,7 @@ def record(
         if municipality_id is not None
         else (principal.municipality_id if principal else None),
         detail=detail,
+        user_id=principal.user_id if principal else None,
     )
 
 
@@ -65,9 +66,11 @@ def record_as(
     wave_id: int | None = None,
     municipality_id: int | None = None,
     detail: Mapping[str, DetailValue] | None = None,
+    user_id: int | None = None,
 ) -> AuditEvent:
-    """Add one event attributed to ``api_key_id`` when the caller holds no key itself (a feedback
-    page is read through its link, and recorded under the key that made the link)."""
+    """Add one event attributed to ``api_key_id`` (or the signed-in ``user_id``) when the caller
+    holds no key itself (a feedback page is read through its link, and recorded under the key
+    that made the link)."""
     text = json.dumps(dict(detail), sort_keys=True, separators=(",", ":")) if detail else None
     if text is not None and len(text) > MAX_DETAIL_LENGTH:
         raise ValueError(f"audit detail longer than {MAX_DETAIL_LENGTH} characters: {text[:40]}...")
@@ -75,6 +78,7 @@ def record_as(
         session,
         AuditEvent(
             api_key_id=api_key_id,
+            user_id=user_id,
             municipality_id=municipality_id,
             action=action,
             object_type=object_type,

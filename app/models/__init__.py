@@ -10,6 +10,7 @@ from app.models.professional import Professional
 from app.models.publication import PublicationCut
 from app.models.response import MISSING_ANSWER, AnswerLayout, InstrumentVersion, Response
 from app.models.team import Team
+from app.models.user import LoginThrottle, User, UserSession, UserToken
 from app.models.wave import Wave
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "InstrumentVersion",
     "Invitation",
     "InvitationKind",
+    "LoginThrottle",
     "Municipality",
     "Partner",
     "PartnerKind",
@@ -28,5 +30,8 @@ __all__ = [
     "PublicationCut",
     "Response",
     "Team",
+    "User",
+    "UserSession",
+    "UserToken",
     "Wave",
 ]

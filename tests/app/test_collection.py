@@ -258,7 +258,9 @@ def test_no_respondent_identifying_column_exists(database):
         for table in inspect(database.engine).get_table_names()
         for column in inspect(database.engine).get_columns(table)
     }
-    assert not [column for column in columns if forbidden.search(column.split(".")[1])]
+    # Staff sign in with their e-mail address (table ``user``): accounts of staff, never of respondents.
+    staff = {"user.email"}
+    assert not [column for column in columns - staff if forbidden.search(column.split(".")[1])]
     response_columns = {column.split(".")[1] for column in columns if column.startswith("response.")}
     assert "invitation_id" not in response_columns  # a personal link must not lead to its answers
 

@@ -109,3 +109,60 @@ def test_a_dump_holds_nothing_that_identifies_a_respondent(fresh_database: Datab
     for token in tokens:
         holders = [table for table, rows in tables.items() if token in rows]
         assert holders == ["invitation"], (token, holders)
+
+
+@pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
+def test_a_dump_holds_only_hashes_of_passwords_sessions_links_and_codes(fresh_database: Database):
+    """Passwords (argon2id), session tokens, one-time links and recovery codes appear only as hashes;
+    the TOTP secret only encrypted; the throttle only keyed hashes of addresses."""
+    import pyotp
+
+    from app.migrate import upgrade
+    from app.users import service
+    from app.users.sessions import SESSION_COOKIE
+    from tests.app.test_users import csrf_of, login
+    from tests.factories.users import PASSWORD, make_user
+
+    upgrade(fresh_database.url)
+    settings = fresh_database.settings().model_copy(update={"submit_rate_limit": 0, "api_rate_limit": 0})
+    with Session(fresh_database.engine) as session:
+        municipality = Municipality(slug="dumpstad", name="Dumpstad", require_2fa=True)
+        session.add(municipality)
+        session.flush()
+        make_user(session, municipality, "admin", email="kim@dumpstad.example")
+        invited = make_user(session, municipality, email="sam@dumpstad.example", password=None)
+        link_token = service.issue_link(session, user=invited, purpose=service.PURPOSE_INVITE, actor=None)
+        session.commit()
+    client_headers = {"User-Agent": USER_AGENT, "X-Forwarded-For": ADDRESS}
+    with TestClient(create_app(settings), headers=client_headers) as client:
+        login(client, "kim@dumpstad.example", "een-fout-wachtwoord-00")
+        assert login(client, "kim@dumpstad.example").headers["location"] == "/login/enrol"
+        page = client.get("/login/enrol").text
+        secret = re.search(r'data-secret="([A-Z2-7]+)"', page).group(1)
+        enrolled = client.post(
+            "/login/enrol", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_of(page)}
+        )
+        codes = re.findall(r"<code>([a-z2-9]{4}-[a-z2-9]{4})</code>", enrolled.text)
+        assert len(codes) == 10
+        session_token = client.cookies.get(SESSION_COOKIE)
+        assert client.get("/app/").status_code == 200
+        forgot = client.get("/login/forgot").text
+        client.post("/login/forgot", data={"email": "kim@dumpstad.example", "csrf_token": csrf_of(forgot)})
+
+    tables = dump(fresh_database)
+    everything = "\n".join(tables.values())
+    assert "$argon2id$" in tables["user"]
+    assert session_token and tables["user_session"]
+    for secret_text in (
+        PASSWORD,
+        "een-fout-wachtwoord-00",
+        session_token,
+        link_token,
+        secret,
+        *codes,
+        *(code.replace("-", "") for code in codes),
+        ADDRESS,
+        "testclient",
+        USER_AGENT,
+    ):
+        assert secret_text not in everything, secret_text

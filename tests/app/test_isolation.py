@@ -191,3 +191,65 @@ def test_a_research_key_changes_nothing(client, session, world):
         response = request(client, method, path, operation, world, research, body)
         assert response.status_code in (403, 404, 422), (method, path, response.status_code)
         assert response.status_code != 422 or "requestBody" in operation, (method, path)
+
+
+# -- signed-in people: the same walk with a session cookie (and its CSRF token) instead of a key --------
+
+
+def test_another_municipalitys_account_never_sees_this_one(client, session, settings, world):
+    """An admin of B, signed in, on every route: A's objects answer 404, lists never show them."""
+    from tests.factories.users import make_user, signed_in_headers
+
+    headers = signed_in_headers(session, settings, make_user(session, world["b"], "admin"))
+    session.commit()
+    checked = 0
+    for method, path, operation in operations(client):
+        takes_object = "{" in path or any(
+            p["name"] == "wave_id" and p.get("required") for p in operation.get("parameters", [])
+        )
+        body = cross_body(path, world)
+        if takes_object or (method == "POST" and body is not None):
+            response = request(client, method, path, operation, world, headers, body)
+            # No role holds responses:write (partner systems post responses with a key).
+            expected = 403 if path == "/api/v1/responses" else 404
+            assert response.status_code == expected, (method, path, response.status_code, response.text[:200])
+            checked += 1
+        elif method == "GET":
+            response = request(client, method, path, operation, world, headers)
+            assert response.status_code == 200, (method, path, response.status_code)
+            assert MARKER not in response.text, (method, path)
+            checked += 1
+    assert checked >= 30
+    home = client.get("/app/", headers=headers)
+    assert home.status_code == 200 and MARKER not in home.text
+    assert client.get(f"/reports/{world['ids']['wave_id']}", headers=headers).status_code == 404
+
+
+def test_a_research_account_changes_nothing(client, session, settings, world):
+    """A research account (admin role) reads across municipalities; every route that writes refuses it."""
+    from tests.factories.users import make_user, signed_in_headers
+
+    headers = signed_in_headers(session, settings, make_user(session, None, "admin"))
+    session.commit()
+    for method, path, operation in operations(client):
+        if method == "GET":
+            continue
+        body = cross_body(path, world)
+        response = request(client, method, path, operation, world, headers, body)
+        assert response.status_code in (403, 404, 422), (method, path, response.status_code)
+        assert response.status_code != 422 or "requestBody" in operation, (method, path)
+    assert client.get(f"/reports/{world['ids']['wave_id']}", headers=headers).status_code == 200
+
+
+def test_a_session_without_its_csrf_token_writes_nothing(client, session, settings, world):
+    """Every state-changing route refuses the cookie without the CSRF token (403), before anything else."""
+    from tests.factories.users import make_user, signed_in_headers
+
+    headers = signed_in_headers(session, settings, make_user(session, world["a"], "admin"))
+    session.commit()
+    cookie_only = {"Cookie": headers["Cookie"]}
+    for method, path, operation in operations(client):
+        if method == "GET":
+            continue
+        response = request(client, method, path, operation, world, cookie_only, cross_body(path, world))
+        assert response.status_code == 403, (method, path, response.status_code)
