@@ -16,7 +16,7 @@ from app.db import utcnow
 from app.models import AuditEvent, LoginThrottle, User, UserSession, UserToken
 from app.users import crypto, service
 from app.users.sessions import FORM_COOKIE, SESSION_COOKIE
-from tests.factories.collection import make_wave
+from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import make_key, make_municipality, make_professional, make_team
 from tests.factories.users import PASSWORD, enrol_totp, make_user, signed_in_headers
 
@@ -284,6 +284,7 @@ def test_roles_map_onto_scopes(client, session, settings, town):
     wave = make_wave(session, town)
     team = make_team(session, town)
     professional = make_professional(session, team)
+    make_invitation(session, wave, professional)  # the sheet shows the open wave's codes
     session.commit()
     assert client.post("/api/v1/teams", json={"name": "T"}, headers=coordinator).status_code == 201
     assert client.post("/api/v1/teams", json={"name": "T"}, headers=researcher).status_code == 403
