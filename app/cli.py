@@ -164,7 +164,7 @@ def demo() -> None:
     print a demo form link with its QR code and a fresh demo API key."""
     import segno
 
-    from app.demo import load_demo
+    from app.demo import guess_network_address, load_demo, phone_hint
 
     settings = settings_or_exit()
     with Session(get_engine(), expire_on_commit=False) as session:
@@ -174,6 +174,14 @@ def demo() -> None:
     typer.echo(f"demo municipality {result.municipality.slug}: {state}, {result.responses} responses")
     typer.echo(f"\ndemo form (open it on a phone-sized window): {result.form_url}\n")
     segno.make(result.form_url, error="m").terminal(compact=True)
+    hint = phone_hint(
+        base_url=settings.base_url,
+        host=settings.host,
+        port=settings.port,
+        network_address=guess_network_address(),
+    )
+    if hint:
+        typer.echo("\n" + "\n".join(hint))
     typer.echo("\ndemo API key (all scopes but admin; shown once, the previous demo key is revoked):")
     typer.echo(f"  curl -H 'Authorization: Bearer {result.api_key}' {settings.base_url}/api/v1/teams")
     typer.echo(result.api_key)

@@ -8,8 +8,11 @@ but the demo API key.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import numpy as np
 from sqlmodel import Session, col, select
@@ -268,3 +271,53 @@ def _create_demo_data(session: Session, municipality: Municipality) -> int:
         )
     session.flush()
     return total
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def guess_network_address() -> str | None:
+    """This computer's address in its local network, or None.
+
+    Connecting a UDP socket sends no packet: it only asks the operating system which of its
+    addresses it would use for a private-network destination.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            address = str(probe.getsockname()[0])
+        except OSError:
+            return None
+    return None if _is_loopback(address) or ipaddress.ip_address(address).is_unspecified else address
+
+
+def phone_hint(*, base_url: str, host: str, port: int, network_address: str | None) -> list[str]:
+    """What to set to open the demo link on a phone, when the link or the server is loopback only.
+
+    Empty when both the link (``VERBONDEN_BASE_URL``) and the listening address
+    (``VERBONDEN_HOST``) can be reached from another device.
+    """
+    link_host = urlsplit(base_url).hostname or ""
+    link_loopback, listen_loopback = _is_loopback(link_host), _is_loopback(host)
+    if not link_loopback and not listen_loopback:
+        return []
+    address = network_address or "<this computer's address>"
+    url = f"http://{address}:{port}" if link_loopback else base_url.rstrip("/")
+    lines = []
+    if link_loopback:
+        lines.append(f"This link and QR code point to {link_host}: only this computer can open them.")
+    else:
+        lines.append(f"The server listens on {host} only: a phone cannot reach it.")
+    lines += [
+        "To try it on a phone in the same (Wi-Fi) network, start it like this:",
+        f"  VERBONDEN_HOST=0.0.0.0 VERBONDEN_BASE_URL={url} make run",
+        "0.0.0.0 listens on every network of this computer: do this on a network you trust",
+        f"(a firewall may have to allow port {port}). README.md, 'Try it on a phone', says more.",
+    ]
+    return lines
