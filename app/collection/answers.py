@@ -85,7 +85,9 @@ def load_answer_matrix(
     if read is None:
         rows = repository.answer_rows(session, wave_id=wave_id, form=form, municipality_id=municipality_id)
         count = len(rows)
-        professional_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=count)
+        professional_ids = np.fromiter(
+            (NO_PROFESSIONAL if row[0] is None else row[0] for row in rows), dtype=np.int64, count=count
+        )
         team_ids = np.fromiter(
             (NO_TEAM if row[1] is None else row[1] for row in rows), dtype=np.int64, count=count
         )
