@@ -21,6 +21,7 @@ from app.audit import service as audit
 from app.collection.answers import NO_PROFESSIONAL, NO_TEAM
 from app.db import utcnow
 from app.feedback import repository
+from app.feedback.items import ItemExtremes, own_item_extremes
 from app.models import FeedbackLink, Professional, Wave
 from app.reports.disclosure import suppressed_groups
 from app.reports.schemas import GroupScore, GroupScores, ScoresReport
@@ -63,6 +64,8 @@ class SubscaleFeedback:
     reliability: float | None
     more_needed: int | None
     """Responses still needed for a reliable score (0: reliable now; None: cannot be said)."""
+    module: str | None = None
+    """The module the subscale belongs to (None: a core subscale)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class FormFeedback:
     shown: bool
     """False: fewer than the minimum responses about the professional, and no number is shown."""
     subscales: list[SubscaleFeedback] = field(default_factory=list)
+    items: ItemExtremes | None = None
+    """The strongest and weakest item behind the shown core cells (:mod:`app.feedback.items`)."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +202,9 @@ def _form_feedback(session: Session, selection: Selection, professional: Profess
         own = own_row.scores[group.subscale]
         if own.suppressed or own.n is None:
             subscales.append(
-                SubscaleFeedback(group.subscale, titles[group.subscale], None, None, None, None, None)
+                SubscaleFeedback(
+                    group.subscale, titles[group.subscale], None, None, None, None, None, group.module
+                )
             )
             continue
         team = team_row.scores[group.subscale] if team_row is not None else None
@@ -221,9 +228,16 @@ def _form_feedback(session: Session, selection: Selection, professional: Profess
                 municipality=municipality,
                 reliability=own.group_reliability,
                 more_needed=None if needed is None else max(needed - own.n, 0),
+                module=group.module,
             )
         )
-    return FormFeedback(selection.form.id, shown=True, subscales=subscales)
+    own_team = NO_TEAM if own_row.team_id is None else own_row.team_id
+    extremes = own_item_extremes(
+        selection,
+        mine & (matrix.team_ids == own_team),
+        [entry.subscale for entry in subscales if entry.own is not None and entry.module is None],
+    )
+    return FormFeedback(selection.form.id, shown=True, subscales=subscales, items=extremes)
 
 
 def _difference_hidden(inner: GroupScore, outer: GroupScore, minimum: int) -> bool:
