@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from app.db import utcnow
 from app.feedback import service as feedback_service
+from app.feedback.certainty import Next, certainty
 from app.feedback.views import decimal, messages
 from app.models import AuditEvent
 from tests.app.test_reports import SCORES, item_ids, seed, store
@@ -180,9 +181,13 @@ def test_above_the_minimum_the_page_shows_the_reports_numbers(client, session):
         assert T["answers"].format(n=mine["n"]) in you
         team_row = row_text(card, T["team"], T["municipality"])
         assert decimal(theirs["mean"], "nl") in team_row and T["answers"].format(n=theirs["n"]) in team_row
-        assert decimal(mine["group_reliability"], "nl", 2) in card
-        more = max(needed[subscale] - mine["n"], 0)
-        assert (T["reliable_now"] if more == 0 else T["more_needed"].format(n=more)) in card
+        # How sure: a word, the number in small print (a real reliability only), the next step.
+        found = certainty(mine["group_reliability"], mine["n"])
+        assert f"{T['certainty']} {T['certainty_' + found.band.value]}" in card
+        if found.value is not None:
+            assert T["certainty_number"].format(value=decimal(found.value, "nl", 2)) in card
+        if found.next is Next.near:
+            assert f"Vraag nog {found.more} jongere" in card
 
 
 def test_english_second(client, session):
@@ -221,10 +226,13 @@ def test_a_team_comparison_the_report_hides_is_not_shown(client, session):
     noord = next(group for group in by_team["groups"] if group["team_name"] == "Noord")
     assert all(cell["suppressed"] for cell in noord["scores"].values())
     link = new_link(client, session, seeded, "a")
-    cards = articles(client.get(page_path(link)).text)
+    html = client.get(page_path(link)).text
+    cards = articles(html)
+    assert cards
     for card in cards.values():
-        assert row_text(card, T["team"], T["municipality"]) == f"{T['team']} {T['team_hidden']} "
-        assert T["municipality_hidden"] not in row_text(card, T["municipality"], None)
+        assert f" {T['team']} " not in card  # no row, and no sentence on every card
+        assert f" {T['municipality']} " in card  # the municipality minus a: Zuid and West, 9
+    assert html.count(T["comparison_hidden"]) == 1
 
 
 def test_a_team_comparison_that_would_reveal_a_few_colleagues_is_not_shown(client, session):
@@ -236,9 +244,9 @@ def test_a_team_comparison_that_would_reveal_a_few_colleagues_is_not_shown(clien
     assert not any(cell["suppressed"] for cell in noord["scores"].values())
     link = new_link(client, session, seeded, "a")
     html = client.get(page_path(link)).text
-    cards = articles(html)
-    assert cards and all(T["own_hidden"] in card for card in cards.values())
-    assert 'class="value"' not in html
+    # One sentence for the whole form, not the same one on every card.
+    assert unescape(html).count(T["own_hidden_all"]) == 1 and T["own_hidden"] not in html
+    assert not articles(html) and 'class="value"' not in html
 
 
 def test_a_professional_the_report_hides_sees_no_numbers(client, session):
@@ -246,8 +254,7 @@ def test_a_professional_the_report_hides_sees_no_numbers(client, session):
     seeded = seed(session, {"Noord": {"a": 9, "b": 3, "c": 6}, "Zuid": {"d": 8}})
     link = new_link(client, session, seeded, "c")
     html = client.get(page_path(link)).text
-    cards = articles(html)
-    assert cards and all(T["own_hidden"] in card for card in cards.values())
+    assert unescape(html).count(T["own_hidden_all"]) == 1 and not articles(html)
     assert 'class="value"' not in html and "<svg" not in html
 
 
