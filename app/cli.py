@@ -367,7 +367,7 @@ def demo() -> None:
     print a demo form link with its QR code and a fresh demo API key."""
     import segno
 
-    from app.demo import load_demo
+    from app.demo import guess_network_address, load_demo, phone_hint
 
     settings = settings_or_exit()
     with Session(get_engine(), expire_on_commit=False) as session:
@@ -380,6 +380,14 @@ def demo() -> None:
     typer.echo(f"\ndemo admin (sign in at {settings.base_url}/login; a new password at every run):")
     typer.echo(f"  e-mail:   {result.admin_email}")
     typer.echo(f"  password: {result.admin_password}")
+    hint = phone_hint(
+        base_url=settings.base_url,
+        host=settings.host,
+        port=settings.port,
+        network_address=guess_network_address(),
+    )
+    if hint:
+        typer.echo("\n" + "\n".join(hint))
     typer.echo("\ndemo API key (all scopes but admin; shown once, the previous demo key is revoked):")
     typer.echo(f"  curl -H 'Authorization: Bearer {result.api_key}' {settings.base_url}/api/v1/teams")
     typer.echo(result.api_key)

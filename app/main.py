@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app import health
 from app.api import API_PREFIX, build_api_router
+from app.api_docs import install_api_docs
 from app.audit import api as audit_api
 from app.auth import get_principal
 from app.collection import views as respondent_views
@@ -21,6 +22,7 @@ from app.config import Settings, get_settings
 from app.db import get_engine, writing_engine
 from app.errors import install_error_handlers, logger
 from app.feedback import views as feedback_views
+from app.home import views as home_views
 from app.instrument_registry import check_recorded_versions
 from app.logging import configure_logging, install_access_log
 from app.ratelimit import install_rate_limits
@@ -58,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="Measure verbondenheid: gezien worden, erbij horen, ertoe doen.",
         lifespan=lifespan,
+        # Served by app.api_docs from a pinned package, never from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     configure_logging(settings.log_level)
     app.state.settings = settings
@@ -77,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(report_views.router)
     app.include_router(feedback_views.router)
     app.include_router(user_views.router)
+    app.include_router(home_views.router)
     app.state.respondent_outage_page = respondent_views.unavailable_page
+    install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -10,9 +10,9 @@ Choices, so that nobody has to rediscover them:
   changes its hash with it. Injected markup can therefore not add styles, and nothing needs a nonce in
   the templates. Inline SVG (plots, QR codes) uses presentation attributes (``fill=``), which CSP does
   not govern; images as ``data:`` URLs are allowed.
-- **``/docs`` and ``/redoc`` get a relaxed policy.** FastAPI's Swagger UI and ReDoc load their script
-  and styles from cdn.jsdelivr.net and start with an inline script. These pages show the OpenAPI
-  schema only, never personal data or tokens; under the strict policy they would simply be blank.
+- **``/docs`` gets a policy of its own**, still without any third-party source: Swagger UI is served
+  from a pinned package (:mod:`app.api_docs`), so ``script-src 'self'`` plus the hash of its one
+  inline starter script, and ``connect-src 'self'`` for ``/openapi.json`` and "Try it out".
 - **``Cache-Control: no-store``** on everything except ``/static``: respondent pages carry tokens in
   their URL, API answers and reports carry personal data. A route's own ``Cache-Control`` is kept.
 - **HSTS** only with ``VERBONDEN_HTTPS=true``: sent over plain HTTP on a development machine it would
@@ -33,28 +33,24 @@ from functools import cache
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import api_docs
 from app.templates import TEMPLATES_DIR
 
 HSTS = "max-age=31536000; includeSubDomains"
 STRICT_TRANSPORT = (b"strict-transport-security", HSTS.encode("latin-1"))
 NO_STORE = (b"cache-control", b"no-store")
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = api_docs.PAGES
 UNCACHED_EXCEPT = ("/static/",)
 _STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
-
-# Swagger UI and ReDoc as FastAPI serves them: scripts and styles from jsDelivr, an inline starter.
-DOCS_POLICY = (
-    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "connect-src 'self'; worker-src blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 
 
 def style_hash(css: str) -> str:
     digest = hashlib.sha256(css.encode("utf-8")).digest()
     return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+script_hash = style_hash
+"""A CSP hash source is the same for a script as for a style: SHA-256 of the element's text."""
 
 
 @cache
@@ -74,6 +70,16 @@ def content_security_policy() -> str:
     return (
         f"default-src 'none'; style-src {styles}; img-src 'self' data:; form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+@cache
+def docs_content_security_policy() -> str:
+    """The policy of ``/docs``: our own origin only, Swagger UI's inline starter by its hash."""
+    scripts = " ".join(("'self'", *sorted({script_hash(block) for block in api_docs.inline_scripts()})))
+    return (
+        f"default-src 'none'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 
 
@@ -101,7 +107,7 @@ class SecurityHeadersMiddleware:
         )
         return {
             False: _raw(("Content-Security-Policy", content_security_policy()), *common),
-            True: _raw(("Content-Security-Policy", DOCS_POLICY), *common),
+            True: _raw(("Content-Security-Policy", docs_content_security_policy()), *common),
         }
 
     @functools.cached_property

@@ -21,6 +21,7 @@ from app.audit import service as audit
 from app.collection.answers import NO_PROFESSIONAL, NO_TEAM
 from app.db import utcnow
 from app.feedback import repository
+from app.feedback.items import ItemExtremes, own_item_extremes
 from app.models import FeedbackLink, Professional, Wave
 from app.reports.schemas import GroupScore, GroupScores, ScoresReport
 from app.reports.service import Grouping, Selection, _subscale_scores, scores_report, select_answers
@@ -62,6 +63,8 @@ class SubscaleFeedback:
     reliability: float | None
     more_needed: int | None
     """Responses still needed for a reliable score (0: reliable now; None: cannot be said)."""
+    module: str | None = None
+    """The module the subscale belongs to (None: a core subscale)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class FormFeedback:
     shown: bool
     """False: fewer than the minimum responses about the professional, and no number is shown."""
     subscales: list[SubscaleFeedback] = field(default_factory=list)
+    items: ItemExtremes | None = None
+    """The strongest and weakest item behind the shown core cells (:mod:`app.feedback.items`)."""
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,9 @@ def _form_feedback(session: Session, selection: Selection, professional: Profess
         own = own_row.scores[group.subscale]
         if own.suppressed or own.n is None:
             subscales.append(
-                SubscaleFeedback(group.subscale, titles[group.subscale], None, None, None, None, None)
+                SubscaleFeedback(
+                    group.subscale, titles[group.subscale], None, None, None, None, None, group.module
+                )
             )
             continue
         team = team_row.scores[group.subscale] if team_row is not None else None
@@ -227,9 +234,16 @@ def _form_feedback(session: Session, selection: Selection, professional: Profess
                 municipality=municipality,
                 reliability=own.group_reliability,
                 more_needed=None if needed is None else max(needed - own.n, 0),
+                module=group.module,
             )
         )
-    return FormFeedback(selection.form.id, shown=True, subscales=subscales)
+    own_team = NO_TEAM if own_row.team_id is None else own_row.team_id
+    extremes = own_item_extremes(
+        selection,
+        mine & (matrix.team_ids == own_team),
+        [entry.subscale for entry in subscales if entry.own is not None and entry.module is None],
+    )
+    return FormFeedback(selection.form.id, shown=True, subscales=subscales, items=extremes)
 
 
 def _subscale_titles(form: Form) -> dict[str, dict[str, str]]:

@@ -17,6 +17,7 @@ from sqlmodel import Session, delete, select
 from app.auth import create_api_key
 from app.db import utcnow
 from app.feedback import service as feedback_service
+from app.feedback.certainty import Next, certainty
 from app.feedback.views import decimal, messages
 from app.models import AuditEvent, FeedbackLink, Response
 from tests.app.test_reports import SCORES, item_ids, seed, store
@@ -190,10 +191,13 @@ def test_above_the_minimum_the_page_shows_the_reports_numbers(client, session):
         assert T["answers"].format(n=mine["n"]) in you
         team_row = row_text(card, T["team"], T["municipality"])
         assert decimal(theirs["mean"], "nl") in team_row and T["answers"].format(n=theirs["n"]) in team_row
-        assert decimal(mine["group_reliability"], "nl", 2) in card
-        if needed[subscale] is not None:
-            more = max(needed[subscale] - mine["n"], 0)
-            assert (T["reliable_now"] if more == 0 else T["more_needed"].format(n=more)) in card
+        # How sure: a word, the number in small print (a real reliability only), the next step.
+        found = certainty(mine["group_reliability"], mine["n"])
+        assert f"{T['certainty']} {T['certainty_' + found.band.value]}" in card
+        if found.value is not None:
+            assert T["certainty_number"].format(value=decimal(found.value, "nl", 2)) in card
+        if found.next is Next.near:
+            assert f"Vraag nog {found.more} jongere" in card
     # When the numbers were last published, and that they change only by groups of five.
     assert T["updated"].split("{")[0] in html and "minstens 5 nieuwe antwoorden" in html
 
