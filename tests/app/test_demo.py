@@ -57,6 +57,7 @@ def answers(session: Session, wave: Wave, form: str) -> tuple[AnswerMatrix, list
         form=form,
         municipality_id=wave.municipality_id,
         item_order=tuple(item.id for item in definition.items(modules)),
+        published=False,  # the simulated answers as stored (nothing is published before a report)
     )
     return matrix, definition.subscales(modules)
 
