@@ -9,7 +9,7 @@ import numpy.typing as npt
 from sqlmodel import Session
 
 from app.collection import repository
-from app.models import MISSING_ANSWER
+from app.models import DONT_KNOW_ANSWER, MISSING_ANSWER
 
 NO_TEAM = -1
 NO_PROFESSIONAL = -1  # a response to a form that is not about a named professional
@@ -51,13 +51,15 @@ class AnswerMatrix:
 
 
 def decode(answer_strings: list[str], width: int) -> npt.NDArray[np.float64]:
-    """Fixed-width answer strings -> float matrix, in one numpy pass (``.`` -> NaN)."""
+    """Fixed-width answer strings -> float matrix, in one numpy pass (``.`` and ``?`` -> NaN)."""
     return _decode_bytes("".join(answer_strings).encode("ascii"), width)
 
 
-# character code -> answer value: digits their value, "." NaN (any other byte as the subtraction gives)
+# character code -> answer value: digits their value, "." (skipped) and "?" (weet ik niet) NaN
+# (any other byte as the subtraction gives)
 _ANSWER_VALUE = np.arange(256, dtype=np.float64) - ord("0")
 _ANSWER_VALUE[ord(MISSING_ANSWER)] = np.nan
+_ANSWER_VALUE[ord(DONT_KNOW_ANSWER)] = np.nan
 
 
 def _decode_bytes(joined: bytes, width: int) -> npt.NDArray[np.float64]:

@@ -18,7 +18,10 @@ ManageOrAdmin = Annotated[Principal, Depends(require_scope(Scope.manage, Scope.a
 _problem: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {**_problem, "description": "No, or an unknown, API key"},
-    403: {**_problem, "description": "The key lacks the scope `manage` or `admin`, or is a research key writing"},
+    403: {
+        **_problem,
+        "description": "The key lacks the scope `manage` or `admin`, or is a research key writing",
+    },
     404: {**_problem, "description": "A research key, which belongs to no municipality"},
 }
 

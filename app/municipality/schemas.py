@@ -20,11 +20,14 @@ ContactEmail = Annotated[
 ]
 # Digits with the usual separators, optionally a leading +: "+31 70 123 45 67", "(010) 123-4567", "14 010"
 ContactPhone = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32, pattern=r"^\+?[0-9 ()-]*[0-9]$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=32, pattern=r"^\+?[0-9 ()-]*[0-9]$"),
 ]
 PrivacyUrl = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/\S*)?$"),
+    StringConstraints(
+        strip_whitespace=True, max_length=500, pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/\S*)?$"
+    ),
 ]
 PrivacyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
