@@ -83,6 +83,7 @@ def test_csv_rows_share_one_set_of_columns() -> None:
     assert columns == [
         "variable", "form", "subscale", "module", "position", "reverse",
         "label_nl", "label_en", "values_nl", "values_en", "missing_nl", "missing_en",
+        "missing_codes_nl", "missing_codes_en",
     ]  # fmt: skip
     assert all(list(row) == columns for row in rows)
     buffer = io.StringIO()
