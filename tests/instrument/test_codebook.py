@@ -35,7 +35,7 @@ def test_one_form_with_positions_in_form_order() -> None:
     assert [entry.position for entry in entries] == list(range(1, len(entries) + 1))
     first, last = entries[0], entries[-1]
     assert (first.variable, first.subscale, first.module) == ("jg_gz_1", "gezien_worden", None)
-    assert (last.variable, last.subscale, last.module) == ("jg_do_3", "deur_blijft_open", "bejegening")
+    assert (last.variable, last.subscale, last.module) == ("jg_do_4", "deur_blijft_open", "bejegening")
     assert Counter(entry.module for entry in entries) == {None: 12, "bejegening": 9}
 
 
