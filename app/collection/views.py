@@ -320,7 +320,14 @@ def opening_day(moment: datetime, lang: str) -> str:
     return day
 
 
-def render_link_problem(request: Request, problem: LinkUnavailable, lang: str) -> HTMLResponse:
+def render_link_problem(
+    request: Request,
+    problem: LinkUnavailable,
+    lang: str,
+    *,
+    status_code: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     """Say what is wrong with the link, and what to do: when it opens, or whom to ask for a new code."""
     register = register_of(problem.form)
     t = texts(lang, register)
@@ -339,7 +346,8 @@ def render_link_problem(request: Request, problem: LinkUnavailable, lang: str) -
         t[f"link_title_{reason.value}"],
         paragraphs,
         sender=sender,
-        status_code=problem.status,
+        status_code=status_code or problem.status,
+        headers=headers,
     )
 
 
