@@ -158,6 +158,10 @@ def spss_labels(
     user-missing with ``missing_ranges=``)."""
     column_labels = {entry.variable: entry.label[lang] for entry in entries}
     value_labels: dict[str, dict[int | float, str]] = {
-        entry.variable: {**entry.value_labels[lang], **entry.missing_codes[lang]} for entry in entries
+        entry.variable: {
+            **{value: text for value, text in entry.value_labels[lang].items()},
+            **{value: text for value, text in entry.missing_codes[lang].items()},
+        }
+        for entry in entries
     }
     return column_labels, value_labels

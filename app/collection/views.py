@@ -56,7 +56,8 @@ def register_of(form: str | None) -> str:
     """The register a form's reader is addressed in: ``je`` (youth, self-report) or ``u`` (parents)."""
     loaded = messages()
     registers: dict[str, str] = loaded["forms"]
-    return registers.get(form or "", loaded["default_register"])
+    default: str = loaded["default_register"]
+    return registers.get(form or "", default)
 
 
 @cache

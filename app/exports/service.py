@@ -64,9 +64,8 @@ from app.auth import Principal
 from app.collection import repository
 from app.errors import AppError, InvalidInput, NotFound
 from app.instrument_registry import instrument_for_version, published_instrument
-from app.models import Wave
+from app.models import DONT_KNOW_ANSWER, MISSING_ANSWER, Wave
 from app.tenancy import get_owned
-from app.models import DONT_KNOW_ANSWER, MISSING_ANSWER
 from instrument import CodebookEntry, Instrument, build_codebook, codebook_json, codebook_rows, spss_labels
 from instrument.codebook import DONT_KNOW_CODE, SKIPPED_CODE
 from psychometrics import score_scale

@@ -4,7 +4,8 @@ Answer storage
 --------------
 A response keeps its answers in one short fixed-position string, ``answers``: character *i* is the
 answer to item *i* of its :class:`AnswerLayout` (``"1"``-``"9"``; ``"?"`` for "weet ik niet",
-``"."`` for an unanswered item; before revision 0006 ``"."`` stood for both). A layout lists the item ids, in order, of one instrument version, form and set of
+``"."`` for an unanswered item; before revision 0006 ``"."`` stood for both). A layout lists the
+item ids, in order, of one instrument version, form and set of
 switched-on modules, so a response is decodable without the instrument files.
 
 Why not one row per answer (a long ``answer`` table)? A report reads *every* answer of a wave. With

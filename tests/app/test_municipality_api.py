@@ -46,7 +46,9 @@ def test_patch_sets_every_field_and_get_returns_them(client, session, bars, scop
 def test_patch_changes_only_what_is_sent_and_null_clears(client, session, bars):
     headers = make_key(session, bars, "manage")
     client.patch(URL, json=SENDER, headers=headers)
-    response = client.patch(URL, json={"contact_phone": None, "display_name": "  Jeugd Bars  "}, headers=headers)
+    response = client.patch(
+        URL, json={"contact_phone": None, "display_name": "  Jeugd Bars  "}, headers=headers
+    )
     body = response.json()
     assert body["contact_phone"] is None
     assert body["display_name"] == "Jeugd Bars"

@@ -5,7 +5,8 @@ Each post is built from fields hypothesis picks — the form's own questions, ``
 and is judged against what the form promises: a 303 exactly when the post is a valid submission
 (one stored response, or none when its submission id was stored before); a valid one whose skipped
 questions leave a subscale without a score is asked about once (200, nothing stored) unless it says
-"Toch versturen"; otherwise a 4xx and nothing stored; never a 5xx. Runs on SQLite and, when configured, PostgreSQL.
+"Toch versturen"; otherwise a 4xx and nothing stored; never a 5xx. Runs on SQLite and, when
+configured, PostgreSQL.
 """
 
 from __future__ import annotations
