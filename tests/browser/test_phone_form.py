@@ -197,7 +197,7 @@ def assert_fits_the_phone(page: Any, where: str) -> None:
 
 
 def answer_every_question_by_tapping(page: Any) -> str:
-    """Tap one answer label per question; return the answers as stored (digit, or '.' for don't know)."""
+    """Tap one answer label per question; return the answers as stored (digit, or '?' for don't know)."""
     questions = page.locator("fieldset.q")
     expected = []
     for index in range(questions.count()):
@@ -205,7 +205,7 @@ def answer_every_question_by_tapping(page: Any) -> str:
         value = CHOICE_CYCLE[index % len(CHOICE_CYCLE)]
         question.locator(f"label.c:has(input[value='{value}']) span").tap()
         assert question.locator(f"input[value='{value}']").is_checked()
-        expected.append("." if value == "x" else value)
+        expected.append("?" if value == "x" else value)
     return "".join(expected)
 
 
