@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.collection import service
@@ -470,7 +471,10 @@ async def thanks(
     page = _pages.get((token, chosen))
     if page is not None:
         return thanks_page(request, chosen, page.register, page.sender, page.self_report)
-    return await unit_of_work.run(thanks_from_database, request, token, chosen)
+    try:
+        return await unit_of_work.run(thanks_from_database, request, token, chosen)
+    except SQLAlchemyError:  # the answers are stored: thank the respondent even during an outage
+        return thanks_page(request, chosen, register_of(None), None, False)
 
 
 def thanks_from_database(session: Session, request: Request, token: str, lang: str) -> HTMLResponse:

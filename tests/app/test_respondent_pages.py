@@ -254,3 +254,28 @@ def test_the_first_day_is_not_in_the_past_for_a_wave_opening_tomorrow(client, se
     session.flush()
     text = visible_text(client.get(f"/s/{invitation.token}").text)
     assert "Deze vragenlijst gaat open op" in text and "Vanaf die dag kunt u hem invullen." in text
+
+
+def test_the_thank_you_page_from_another_process_names_the_sender(client, session, municipality):
+    from app.collection import views
+
+    _, invitation = link(session, municipality, "ouder")
+    views._pages.clear()  # as if another worker showed the form
+    page = client.get(f"/s/{invitation.token}/bedankt?lang=nl")
+    assert page.status_code == 200
+    text = visible_text(page.text)
+    assert "Hartelijk dank!" in text and "Gemeente Bars, team Jeugd" in text
+
+
+def test_the_thank_you_page_thanks_even_when_the_database_is_down(client, session, municipality, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.collection import service, views
+
+    def unreachable(*_args: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    views._pages.clear()
+    monkeypatch.setattr(service, "link_sender", unreachable)
+    page = client.get("/s/some-token-xxxxxxxxxxxxxxxxxxxx/bedankt?lang=nl")
+    assert page.status_code == 200 and "Dank je wel!" in page.text
