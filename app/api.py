@@ -19,6 +19,7 @@ def build_api_router() -> APIRouter:
     from app.collection.api import router as collection_router
     from app.exports.api import router as exports_router
     from app.instrument_api import router as instrument_router
+    from app.municipality.api import router as municipality_router
     from app.organisation.api import router as organisation_router
     from app.reports.api import router as reports_router
 
@@ -28,6 +29,7 @@ def build_api_router() -> APIRouter:
     protected.include_router(exports_router)
     protected.include_router(reports_router)
     protected.include_router(apikeys_router)
+    protected.include_router(municipality_router)
 
     api = APIRouter()
     api.include_router(public)

@@ -128,7 +128,6 @@ async def busy_form(request: Request, owner: FastAPI, token: str, retry_after: i
         posted = await views.posted_form(request)
     except Exception:  # a malformed body is still only "too many requests", never a 500
         posted = views.Posted(lang=views.language(request.query_params.get("lang")), submission_id="")
-    t = views.messages()[posted.lang]
     # The page is normally in the views' own cache since the GET that showed the form (the same
     # cache their outage page uses); otherwise it is read once from the database.
     page = views._pages.get((token, posted.lang))
@@ -137,14 +136,8 @@ async def busy_form(request: Request, owner: FastAPI, token: str, retry_after: i
             with Session(owner.state.engine) as session:
                 page = views.form_page(token, service.open_questionnaire(session, token), posted.lang)
         except service.LinkUnavailable as unavailable:
-            reason = unavailable.problem.value
-            return views.render_message(
-                request,
-                posted.lang,
-                t[f"link_title_{reason}"],
-                [t[f"link_body_{reason}"]],
-                status_code=429,
-                headers=headers,
+            return views.render_link_problem(
+                request, unavailable, posted.lang, status_code=429, headers=headers
             )
     known = {item["id"] for item in page.items}
     valid_id = 16 <= len(posted.submission_id) <= 64
@@ -155,7 +148,7 @@ async def busy_form(request: Request, owner: FastAPI, token: str, retry_after: i
         errors={},
         submission_id=posted.submission_id if valid_id else secrets.token_urlsafe(18),
         status_code=429,
-        notice=t["busy_body"],
+        notice=views.texts(page.lang, page.register)["busy_body"],
         headers=headers,
     )
 

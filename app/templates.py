@@ -18,3 +18,29 @@ environment = jinja2.Environment(
 )
 
 templates = Jinja2Templates(env=environment)
+
+
+def _sender_of(row: object) -> object:
+    """The municipality (sender) of a row loaded in a session, for a page that shows who asks."""
+    from sqlalchemy.orm import object_session
+
+    from app.models import Municipality
+
+    session = object_session(row)
+    municipality_id = getattr(row, "municipality_id", None)
+    if session is None or municipality_id is None:
+        return None
+    return session.get(Municipality, municipality_id)
+
+
+def _minutes_to_fill_in(wave: object, form: str) -> int:
+    """The time estimate of a wave's form, from its number of items (as the form itself shows)."""
+    from app.collection.service import link_form, minutes_to_fill_in
+
+    asked = link_form(getattr(wave, "instrument_version"), form, getattr(wave, "modules"))  # noqa: B009
+    return minutes_to_fill_in(len(asked.item_ids))
+
+
+# The QR sheet names who asks and how long the form takes without its route computing it.
+environment.globals["sender_of"] = _sender_of
+environment.globals["minutes_to_fill_in"] = _minutes_to_fill_in

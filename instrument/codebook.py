@@ -10,14 +10,34 @@ from instrument.schema import PLACEHOLDER, Instrument, Item
 
 CodebookValue = str | int | bool | None
 
+DONT_KNOW_CODE = 98
+"""The export code of "weet ik niet": chosen by the respondent (SPSS user-missing)."""
+SKIPPED_CODE = 99
+"""The export code of a question left unanswered (SPSS user-missing). Responses stored before
+"weet ik niet" was kept apart (database revision 0006) carry 99 for both."""
+_SKIPPED_LABEL = {"nl": "Niet beantwoord", "en": "Not answered"}
+
+
+def missing_codes(instrument: Instrument) -> dict[str, dict[int, str]]:
+    """Per language, the two missing codes of every item and their labels (98 weet ik niet, 99 niet
+    beantwoord). An item the row's form does not ask is empty (system-missing) instead."""
+    return {
+        lang: {
+            DONT_KNOW_CODE: instrument.scale.dont_know[lang],
+            SKIPPED_CODE: _SKIPPED_LABEL.get(lang, _SKIPPED_LABEL["en"]),
+        }
+        for lang in instrument.languages
+    }
+
 
 @dataclass(frozen=True)
 class CodebookEntry:
     """One variable of the response export: an item of one form.
 
     ``label`` is the item text per language with ``{naam}`` read as the instrument's neutral name
-    ("de professional"); ``value_labels`` maps each scale point to its label per language; an empty
-    cell (system-missing) means "weet ik niet" or no answer, as ``missing_note`` says.
+    ("de professional"); ``value_labels`` maps each scale point to its label per language;
+    ``missing_codes`` the two missing codes (:data:`DONT_KNOW_CODE`, :data:`SKIPPED_CODE`) to theirs.
+    An empty cell (system-missing) is an item the row's form did not ask.
     """
 
     variable: str
@@ -29,6 +49,7 @@ class CodebookEntry:
     value_labels: Mapping[str, Mapping[int, str]]
     missing_note: Mapping[str, str]
     reverse: bool
+    missing_codes: Mapping[str, Mapping[int, str]]
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (value-label keys become strings, as JSON requires)."""
@@ -44,6 +65,10 @@ class CodebookEntry:
                 for lang, labels in self.value_labels.items()
             },
             "missing_note": dict(self.missing_note),
+            "missing_codes": {
+                lang: {str(value): text for value, text in labels.items()}
+                for lang, labels in self.missing_codes.items()
+            },
             "reverse": self.reverse,
         }
 
@@ -64,6 +89,8 @@ class CodebookEntry:
             row[f"values_{lang}"] = "; ".join(f"{value} = {text}" for value, text in labels.items())
         for lang, note in self.missing_note.items():
             row[f"missing_{lang}"] = note
+        for lang, labels in self.missing_codes.items():
+            row[f"missing_codes_{lang}"] = "; ".join(f"{value} = {text}" for value, text in labels.items())
         return row
 
 
@@ -84,6 +111,7 @@ def build_codebook(instrument: Instrument, form: str | None = None) -> list[Code
         lang: {point: scale.labels[point][lang] for point in scale.points} for lang in instrument.languages
     }
     missing_note = {lang: scale.missing_note[lang] for lang in instrument.languages}
+    codes = missing_codes(instrument)
     entries: list[CodebookEntry] = []
     for current in forms:
         items_by_id = {item.id: item for item in current.items(current.modules)}
@@ -106,6 +134,7 @@ def build_codebook(instrument: Instrument, form: str | None = None) -> list[Code
                         value_labels=value_labels,
                         missing_note=missing_note,
                         reverse=item.reverse,
+                        missing_codes=codes,
                     )
                 )
     return entries
@@ -125,9 +154,14 @@ def spss_labels(
     entries: Sequence[CodebookEntry], lang: str
 ) -> tuple[dict[str, str], dict[str, dict[int | float, str]]]:
     """Variable labels and value labels in one language, in the shape ``pyreadstat.write_sav`` takes
-    (``column_labels=``, ``variable_value_labels=``). "Weet ik niet" stays system-missing."""
+    (``column_labels=``, ``variable_value_labels=``), the missing codes labelled too (declare them
+    user-missing with ``missing_ranges=``)."""
     column_labels = {entry.variable: entry.label[lang] for entry in entries}
     value_labels: dict[str, dict[int | float, str]] = {
-        entry.variable: {value: text for value, text in entry.value_labels[lang].items()} for entry in entries
+        entry.variable: {
+            **{value: text for value, text in entry.value_labels[lang].items()},
+            **{value: text for value, text in entry.missing_codes[lang].items()},
+        }
+        for entry in entries
     }
     return column_labels, value_labels

@@ -9,7 +9,7 @@ import numpy.typing as npt
 from sqlmodel import Session
 
 from app.collection import repository
-from app.models import MISSING_ANSWER
+from app.models import DONT_KNOW_ANSWER, MISSING_ANSWER
 
 NO_TEAM = -1
 NO_PROFESSIONAL = -1  # a response to a form that is not about a named professional
@@ -22,13 +22,16 @@ class AnswerMatrix:
     ``values`` holds the answers as float64 with NaN for "weet ik niet" or unanswered, one
     contiguous column per item (Fortran order) and read-only, so :meth:`columns` can hand out
     views; ``professional_ids`` and ``team_ids`` (``NO_TEAM`` when the team was deleted) label the
-    rows.
+    rows. ``dont_know`` marks the cells where "weet ik niet" was chosen (NaN in ``values``, like a
+    skipped item), same shape and order, so a report can show the don't-know share per item:
+    ``matrix.dont_know[rows, column].mean()``. None when the matrix was built without it.
     """
 
     item_ids: tuple[str, ...]
     values: npt.NDArray[np.float64]
     professional_ids: npt.NDArray[np.int64]
     team_ids: npt.NDArray[np.int64]
+    dont_know: npt.NDArray[np.bool_] | None = None
 
     @property
     def n(self) -> int:
@@ -36,6 +39,17 @@ class AnswerMatrix:
 
     def __post_init__(self) -> None:
         self.values.flags.writeable = False
+        if self.dont_know is not None:
+            self.dont_know.flags.writeable = False
+
+    def dont_know_share(self, item_id: str, rows: npt.NDArray[np.bool_] | None = None) -> float | None:
+        """The share of responses (all, or the ``rows`` selected) that chose "weet ik niet" for
+        ``item_id``; None without responses or without the don't-know marks."""
+        if self.dont_know is None:
+            return None
+        column = self.dont_know[:, self.item_ids.index(item_id)]
+        chosen = column if rows is None else column[rows]
+        return float(chosen.mean()) if len(chosen) else None
 
     def columns(self, item_ids: tuple[str, ...] | list[str]) -> npt.NDArray[np.float64]:
         """The columns of ``item_ids``, in that order (read-only).
@@ -51,13 +65,16 @@ class AnswerMatrix:
 
 
 def decode(answer_strings: list[str], width: int) -> npt.NDArray[np.float64]:
-    """Fixed-width answer strings -> float matrix, in one numpy pass (``.`` -> NaN)."""
+    """Fixed-width answer strings -> float matrix, in one numpy pass (``.`` and ``?`` -> NaN)."""
     return _decode_bytes("".join(answer_strings).encode("ascii"), width)
 
 
-# character code -> answer value: digits their value, "." NaN (any other byte as the subtraction gives)
+# character code -> answer value: digits their value, "." (skipped) and "?" (weet ik niet) NaN
+# (any other byte as the subtraction gives)
 _ANSWER_VALUE = np.arange(256, dtype=np.float64) - ord("0")
 _ANSWER_VALUE[ord(MISSING_ANSWER)] = np.nan
+_ANSWER_VALUE[ord(DONT_KNOW_ANSWER)] = np.nan
+_DONT_KNOW_BYTE = ord(DONT_KNOW_ANSWER)
 
 
 def _decode_bytes(joined: bytes, width: int) -> npt.NDArray[np.float64]:
@@ -131,12 +148,14 @@ def answer_matrix(
         targets = [column_of[item] for item in items]
         # each row is the layout's characters and a comma; the comma column is never read
         raw = buffer.reshape(-1, len(items) + 1)[:, :-1]
+        dont_know = np.zeros((raw.shape[0], len(columns)), dtype=np.bool_, order="F")
+        dont_know[:, targets] = raw == _DONT_KNOW_BYTE
         if targets == list(range(len(columns))):
             values = _ANSWER_VALUE[np.ascontiguousarray(raw.T)].T  # item by item: Fortran order
         else:
             values = np.full((raw.shape[0], len(columns)), np.nan, order="F")
             values[:, targets] = _ANSWER_VALUE[raw]
-        return AnswerMatrix(tuple(columns), values, professional_ids, team_ids)
+        return AnswerMatrix(tuple(columns), values, professional_ids, team_ids, dont_know)
 
     # rows of several layouts: each row's place in the buffer from the widths of the rows before it
     width_of = {layout_id: len(layout_items[layout_id]) + 1 for layout_id in present}
@@ -145,10 +164,12 @@ def answer_matrix(
         row_widths[layout_ids == layout_id] = width
     starts = np.cumsum(row_widths) - row_widths
     values = np.full((len(layout_ids), len(columns)), np.nan, order="F")
+    dont_know = np.zeros((len(layout_ids), len(columns)), dtype=np.bool_, order="F")
     for layout_id in present:
         items = layout_items[layout_id]
         columns_here = np.asarray([column_of[item] for item in items], dtype=np.intp)
         positions = np.flatnonzero(layout_ids == layout_id)
         raw = buffer[starts[positions][:, None] + np.arange(len(items))]
         values[np.ix_(positions, columns_here)] = _ANSWER_VALUE[raw]
-    return AnswerMatrix(tuple(columns), values, professional_ids, team_ids)
+        dont_know[np.ix_(positions, columns_here)] = raw == _DONT_KNOW_BYTE
+    return AnswerMatrix(tuple(columns), values, professional_ids, team_ids, dont_know)

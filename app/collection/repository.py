@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session, col, select
 
 from app.db import UTCDateTime
-from app.models import AnswerLayout, Invitation, InvitationKind, Professional, Response, Team, Wave
+from app.models import (
+    AnswerLayout,
+    Invitation,
+    InvitationKind,
+    Municipality,
+    Professional,
+    Response,
+    Team,
+    Wave,
+)
 
 
 def invitation_by_token(session: Session, token: str) -> Invitation | None:
@@ -27,16 +36,20 @@ def invitation_by_token(session: Session, token: str) -> Invitation | None:
     return session.exec(select(Invitation).where(Invitation.token == token)).first()
 
 
-def invitation_with_context(session: Session, token: str) -> tuple[Invitation, Wave, Professional] | None:
-    """The invitation of a link with its wave and professional, in one query (opening a form)."""
+def invitation_with_context(
+    session: Session, token: str
+) -> tuple[Invitation, Wave, Professional, Municipality] | None:
+    """The invitation of a link with its wave, professional and municipality (the sender), in one
+    query (opening a form)."""
     statement = (
-        select(Invitation, Wave, Professional)
+        select(Invitation, Wave, Professional, Municipality)
         .join(Wave, col(Wave.id) == col(Invitation.wave_id))
         .join(Professional, col(Professional.id) == col(Invitation.professional_id))
+        .join(Municipality, col(Municipality.id) == col(Invitation.municipality_id))
         .where(Invitation.token == token)
     )
     row = session.exec(statement).first()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 def answer_layout(session: Session, *, version: str, form: str, modules: str, item_ids: str) -> AnswerLayout:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -21,13 +22,31 @@ from app.collection import repository
 from app.db import utcnow
 from app.errors import AppError
 from app.instrument_registry import instrument_for_version
-from app.models import MISSING_ANSWER, Invitation, InvitationKind, Professional, Wave
+from app.models import (
+    DONT_KNOW_ANSWER,
+    MISSING_ANSWER,
+    Invitation,
+    InvitationKind,
+    Municipality,
+    Professional,
+    Wave,
+)
 from instrument import Form, Instrument, Item, Scale
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 MAX_FIELD_LENGTH = 200
 KNOWN_LINKS = 4096
+# The time estimate shown on the form and the QR sheet: reading the opening and the privacy lines,
+# then one statement with six answers per item, on a phone (measured with bench/bench_form_completion.py:
+# 21 items took a slow B1 reader about 4 to 5 minutes).
+SECONDS_TO_START = 30
+SECONDS_PER_ITEM = 11
+
+
+def minutes_to_fill_in(item_count: int) -> int:
+    """The honest estimate, in whole minutes (rounded up), of filling in ``item_count`` items."""
+    return max(1, math.ceil((SECONDS_TO_START + SECONDS_PER_ITEM * item_count) / 60))
 
 
 class LinkProblem(StrEnum):
@@ -60,9 +79,22 @@ LINK_DETAIL = {
 
 
 class LinkUnavailable(AppError):
-    def __init__(self, problem: LinkProblem) -> None:
+    """A link that cannot be used; for a known link also its wave, form and sender, so that the page
+    can say when the form opens and whom to ask for a new code."""
+
+    def __init__(
+        self,
+        problem: LinkProblem,
+        *,
+        wave: Wave | None = None,
+        form: str | None = None,
+        municipality: Municipality | None = None,
+    ) -> None:
         super().__init__(LINK_DETAIL[problem], status=LINK_STATUS[problem], reason=problem.value)
         self.problem = problem
+        self.wave = wave
+        self.form = form
+        self.municipality = municipality
 
 
 class AnswerProblem(StrEnum):
@@ -90,6 +122,7 @@ class Questionnaire:
     invitation: Invitation
     wave: Wave
     professional: Professional
+    municipality: Municipality
     instrument: Instrument
     form: Form
     modules: tuple[str, ...]
@@ -144,6 +177,26 @@ class LinkForm:
     @functools.cached_property
     def about_professional(self) -> bool:
         return any(item.names_professional for item in self.items)
+
+    @functools.cached_property
+    def scoring_groups(self) -> tuple[tuple[tuple[str, ...], int], ...]:
+        """Each subscale's item ids and the fewest answered items its score needs (k - 1 of k)."""
+        form = instrument_for_version(self.version).form(self.form)
+        return tuple((group.item_ids, group.min_answered) for group in form.subscales(self.modules))
+
+    def skipped_too_many(self, answers: Mapping[str, int | None]) -> tuple[str, ...]:
+        """The skipped items, when skipping makes a subscale fall below its scoring rule; else ().
+
+        "Weet ik niet" is an answer the respondent chose: it does not count as skipped, and a
+        subscale that falls short only through it does not ask again.
+        """
+        if len(answers) == len(self.item_ids):
+            return ()
+        for item_ids, min_answered in self.scoring_groups:
+            answered = sum(answers.get(item_id) is not None for item_id in item_ids)
+            if answered < min_answered and any(item_id not in answers for item_id in item_ids):
+                return tuple(item_id for item_id in self.item_ids if item_id not in answers)
+        return ()
 
 
 @functools.cache
@@ -200,15 +253,22 @@ def open_questionnaire(
     found = repository.invitation_with_context(session, token) if token else None
     if found is None or (for_municipality is not None and found[0].municipality_id != for_municipality):
         raise LinkUnavailable(LinkProblem.unknown)
-    invitation, wave, professional = found
+    invitation, wave, professional, municipality = found
     problem = link_problem(invitation, wave, now or utcnow())
     if problem is not None:
-        raise LinkUnavailable(problem)
+        raise LinkUnavailable(problem, wave=wave, form=invitation.form, municipality=municipality)
     asked = link_form(wave.instrument_version, invitation.form, wave.modules)
     instrument = instrument_for_version(asked.version)
     _known_links.remember(token, asked)
     return Questionnaire(
-        invitation, wave, professional, instrument, instrument.form(asked.form), asked.modules, asked.items
+        invitation,
+        wave,
+        professional,
+        municipality,
+        instrument,
+        instrument.form(asked.form),
+        asked.modules,
+        asked.items,
     )
 
 
@@ -249,6 +309,7 @@ def store_through_known_link(
     language: str,
     key: str,
     now: datetime | None = None,
+    allow_skipped: bool = True,
 ) -> bool:
     """Store a response through an open link this process opened before, in one statement.
 
@@ -257,7 +318,8 @@ def store_through_known_link(
     and team from the link and stores the row only when the link is still open (not revoked,
     expired or personal; its wave open) and still asks the same instrument version, form and
     modules. Returns False, having stored nothing, when it cannot store: the link is not known
-    here, an answer is refused, the link changed or closed, or the key was stored before. The
+    here, an answer is refused, the link changed or closed, or the key was stored before, or
+    (``allow_skipped=False``) skipped items leave a subscale below its scoring rule. The
     caller then takes the full path (:func:`open_questionnaire`, :func:`check_answers`,
     :func:`store_response`), which says which of these it was.
     """
@@ -267,6 +329,8 @@ def store_through_known_link(
     try:
         checked = _checked(form.item_ids, form.scale, answers)
     except AnswersInvalid:
+        return False
+    if not allow_skipped and form.skipped_too_many(checked):
         return False
     now = now or utcnow()
     layout_id = repository.answer_layout_id(
@@ -295,9 +359,15 @@ def store_through_known_link(
 
 
 def encode_answers(item_ids: tuple[str, ...], answers: Mapping[str, int | None]) -> str:
-    """One character per item in layout order: the answer's digit, or ``.`` when missing."""
+    """One character per item in layout order: the answer's digit, ``?`` for "weet ik niet" (None),
+    or ``.`` for an item left out (skipped)."""
     return "".join(
-        MISSING_ANSWER if answers.get(item_id) is None else str(answers[item_id]) for item_id in item_ids
+        MISSING_ANSWER
+        if item_id not in answers
+        else DONT_KNOW_ANSWER
+        if answers[item_id] is None
+        else str(answers[item_id])
+        for item_id in item_ids
     )
 
 
@@ -309,6 +379,12 @@ def submission_key(source: str, value: str) -> str:
 def already_stored(session: Session, key: str) -> bool:
     """Whether a response with this idempotency key is stored (a retry answers success again)."""
     return repository.response_exists(session, key)
+
+
+def link_sender(session: Session, token: str) -> tuple[str, Municipality] | None:
+    """The form and the sender (municipality) of a link, whatever its state; None when unknown."""
+    found = repository.invitation_with_context(session, token) if token else None
+    return None if found is None else (found[0].form, found[3])
 
 
 def invitation_for_retry(session: Session, token: str, municipality_id: int | None) -> Invitation:

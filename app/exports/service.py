@@ -6,7 +6,10 @@ Columns
 team_name``, then one column per item named by its item id (the codebook's ``variable``), then one
 ``score_<subscale>`` per subscale: the mean of the answered items after reverse keying on the
 scale's nominal ends (``psychometrics.score_scale``), empty unless at least k - 1 of its k items are
-answered. "Weet ik niet" and unanswered items are empty in CSV and system-missing in SPSS.
+answered. Missing answers carry their own codes, documented in the codebook (``missing_codes``):
+98 = "weet ik niet", 99 = not answered (skipped; responses stored before database revision 0006
+have 99 for both), user-missing values with labels in SPSS; both count as not answered in the
+scores. An empty cell (system-missing in SPSS) is an item the row's form did not ask.
 
 Without ``form`` the export holds every form of the wave; the columns are then the union of the
 forms' items (item ids are unique across the instrument, so a column never means two things) and
@@ -64,13 +67,13 @@ from sqlmodel import Session
 from app.audit import service as audit
 from app.auth import Principal, Scope
 from app.collection import repository
-from app.collection.answers import decode
 from app.errors import AppError, InvalidInput, NotFound
 from app.instrument_registry import instrument_for_version, published_instrument
-from app.models import Wave
+from app.models import DONT_KNOW_ANSWER, MISSING_ANSWER, Wave
 from app.publication import service as publication
 from app.tenancy import get_owned
 from instrument import CodebookEntry, Instrument, build_codebook, codebook_json, codebook_rows, spss_labels
+from instrument.codebook import DONT_KNOW_CODE, SKIPPED_CODE
 from psychometrics import score_scale
 
 logger = logging.getLogger("verbonden.exports")
@@ -95,8 +98,21 @@ META_COLUMNS: tuple[tuple[str, str], ...] = (
     ("team_name", "Team op het moment van invullen"),
 )
 _STRING_META = ("form", "instrument_version", "language", "professional_code", "team_name")
-_CELL_TEXT = np.array(["", *(str(digit) for digit in range(1, 10))], dtype=object)
-"""Answer code -> CSV cell: 0 (missing) is empty, 1-9 the digit."""
+_CELL_TEXT = np.array(["", *(str(code) for code in range(1, SKIPPED_CODE + 1))], dtype=object)
+"""Answer code -> CSV cell: 0 (not asked) is empty, 1-9 the answer, 98 and 99 the missing codes."""
+_EXPORT_CODE = np.zeros(256, dtype=np.int8)
+_EXPORT_CODE[ord("1") : ord("9") + 1] = np.arange(1, 10)
+_EXPORT_CODE[ord(DONT_KNOW_ANSWER)] = DONT_KNOW_CODE
+_EXPORT_CODE[ord(MISSING_ANSWER)] = SKIPPED_CODE
+"""Stored answer character -> export code (see the module docstring)."""
+
+
+def export_codes(answer_strings: list[str], width: int) -> npt.NDArray[np.int8]:
+    """Fixed-width answer strings -> export codes, in one numpy pass."""
+    if not answer_strings:
+        return np.zeros((0, width), dtype=np.int8)
+    raw = np.frombuffer("".join(answer_strings).encode("ascii"), dtype=np.uint8).reshape(-1, width)
+    return _EXPORT_CODE[raw]
 
 
 class ExportTooLarge(AppError):
@@ -305,7 +321,7 @@ def plan_response_export(
 
 @dataclass
 class ExportBatch:
-    """A batch of responses: meta columns as lists, answers (0 = missing) and scores as arrays."""
+    """A batch of responses: meta columns as lists, answers (export codes; 0 = not asked) and scores."""
 
     size: int
     versions: list[str]
@@ -330,11 +346,11 @@ def build_batch(export: ResponseExport, rows: Sequence[repository.ExportRow]) ->
     for layout_id, positions in by_layout.items():
         plan = export.layouts[layout_id]
         index = np.asarray(positions, dtype=np.intp)
-        block = decode([rows[position][3] for position in positions], plan.width)
-        answers[np.ix_(index, plan.columns)] = np.nan_to_num(block, nan=0.0).astype(np.int8)
+        block = export_codes([rows[position][3] for position in positions], plan.width)
+        answers[np.ix_(index, plan.columns)] = block
         for rule in plan.scores:
             items = answers[np.ix_(index, rule.items)].astype(np.float64)
-            items[items == 0] = np.nan
+            items[(items == 0) | (items >= DONT_KNOW_CODE)] = np.nan
             scores[index, rule.column] = score_scale(
                 items,
                 reverse=list(rule.reverse),
@@ -537,7 +553,10 @@ def write_sav(session: Session, export: ResponseExport, path: Path) -> int:
     measure["submitted_at"] = "scale"
     measure.update({item: "ordinal" for item in export.item_columns})
     measure.update({SCORE_PREFIX + subscale: "scale" for subscale in export.score_columns})
-    formats = {item: "F1.0" for item in export.item_columns}
+    formats = {item: "F2.0" for item in export.item_columns}
+    user_missing: dict[str, list[Any]] = {
+        item: [DONT_KNOW_CODE, SKIPPED_CODE] for item in export.item_columns
+    }
     formats.update({SCORE_PREFIX + subscale: "F8.3" for subscale in export.score_columns})
     formats.update({"wave_id": "F8.0", "team_id": "F8.0", "submitted_at": "DATETIME20"})
     file_label = f"verbonden {export.wave.name} ({export.wave.instrument_version})"
@@ -550,8 +569,10 @@ def write_sav(session: Session, export: ResponseExport, path: Path) -> int:
         variable_value_labels=value_labels,
         variable_measure=measure,
         variable_format=formats,
+        missing_ranges=user_missing,
         note=[
-            "Lege cel (systeem-missend): 'weet ik niet' gekozen of niet beantwoord.",
+            "Missende codes (user-missing): 98 = weet ik niet, 99 = niet beantwoord",
+            "(voor databaseversie 0006: 99 voor beide). Lege cel: vraag niet gesteld.",
             "Scores: gemiddelde van de beantwoorde items na omscoren (1+5-x),",
             "alleen bij minstens k-1 van k beantwoorde items.",
             "professional_code is een pseudoniem; submitted_at is UTC, afgerond op het uur.",

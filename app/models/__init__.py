@@ -8,12 +8,13 @@ from app.models.municipality import Municipality
 from app.models.partner import Partner, PartnerKind
 from app.models.professional import Professional
 from app.models.publication import PublicationCut
-from app.models.response import MISSING_ANSWER, AnswerLayout, InstrumentVersion, Response
+from app.models.response import DONT_KNOW_ANSWER, MISSING_ANSWER, AnswerLayout, InstrumentVersion, Response
 from app.models.team import Team
 from app.models.user import LoginThrottle, User, UserSession, UserToken
 from app.models.wave import Wave
 
 __all__ = [
+    "DONT_KNOW_ANSWER",
     "MISSING_ANSWER",
     "AnswerLayout",
     "ApiKey",

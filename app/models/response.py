@@ -3,8 +3,9 @@
 Answer storage
 --------------
 A response keeps its answers in one short fixed-position string, ``answers``: character *i* is the
-answer to item *i* of its :class:`AnswerLayout` (``"1"``-``"9"``; ``"."`` for "weet ik niet" or an
-unanswered item). A layout lists the item ids, in order, of one instrument version, form and set of
+answer to item *i* of its :class:`AnswerLayout` (``"1"``-``"9"``; ``"?"`` for "weet ik niet",
+``"."`` for an unanswered item; before revision 0006 ``"."`` stood for both). A layout lists the
+item ids, in order, of one instrument version, form and set of
 switched-on modules, so a response is decodable without the instrument files.
 
 Why not one row per answer (a long ``answer`` table)? A report reads *every* answer of a wave. With
@@ -32,6 +33,9 @@ from sqlmodel import Field, SQLModel
 from app.db import UTCDateTime, utcnow
 
 MISSING_ANSWER = "."
+"""An item the respondent skipped (and, in rows stored before revision 0006, "weet ik niet" too)."""
+DONT_KNOW_ANSWER = "?"
+""""Weet ik niet": chosen, so not the same as skipped; the psychometrics treat both as missing."""
 
 
 class InstrumentVersion(SQLModel, table=True):

@@ -52,11 +52,16 @@ def store(session: Session, invitation, answers: dict[str, int | None], *, langu
     )
 
 
+def cell_of(answer: int | None) -> str:
+    """The CSV cell of a stored answer: the digit, or 98 for "weet ik niet" (the test data's None)."""
+    return "98" if answer is None else str(answer)
+
+
 def matching_row(
     rows: list[dict[str, str]], items: list[str], answers: dict[str, int | None]
 ) -> dict[str, str]:
     """The one exported row holding exactly these answers."""
-    wanted = ["" if answers[item] is None else str(answers[item]) for item in items]
+    wanted = [cell_of(answers[item]) for item in items]
     found = [row for row in rows if [row[item] for item in items] == wanted]
     assert len(found) == 1, f"{len(found)} rows hold these answers"
     return found[0]
@@ -143,7 +148,7 @@ def test_csv_holds_every_answer_and_score_of_the_form(session, client, world):
         team = noord if professional.team_id == noord.id else west
         assert (row["team_id"], row["team_name"]) == (str(team.id), team.name)
         for item in items:
-            assert row[item] == ("" if answers[item] is None else str(answers[item]))
+            assert row[item] == cell_of(answers[item])
         for group in groups:
             expected = expected_score([answers[item] for item in group.item_ids])
             cell = row[f"score_{group.subscale}"]
@@ -248,10 +253,10 @@ def test_reverse_keyed_items_are_mirrored_on_the_nominal_ends():
     moment = datetime(2025, 1, 1, tzinfo=UTC)
     rows = [
         (7, "jongere", "nl", "152", moment, "P1", None, None),
-        (7, "jongere", "nl", "1..", moment, "P1", None, None),
+        (7, "jongere", "nl", "1.?", moment, "P1", None, None),
     ]
     batch = service.build_batch(export, rows)
-    assert batch.answers.tolist() == [[1, 5, 2], [1, 0, 0]]
+    assert batch.answers.tolist() == [[1, 5, 2], [1, 99, 98]]  # skipped 99, "weet ik niet" 98
     assert batch.scores[0, 0] == pytest.approx((1 + (1 + 5 - 5) + 2) / 3)
     assert math.isnan(batch.scores[1, 0])
 
@@ -289,7 +294,14 @@ def test_sav_has_dutch_labels_and_the_same_values(session, client, world, tmp_pa
         3.0: "Een beetje waar",
         4.0: "Waar",
         5.0: "Helemaal waar",
+        98.0: "Weet ik niet",
+        99.0: "Niet beantwoord",
     }
+    # 98 and 99 are user-missing: SPSS (and read_sav by default) treat them as missing, and they
+    # are there, told apart, for whoever asks for them.
+    raw, raw_meta = pyreadstat.read_sav(str(path), user_missing=True)
+    assert raw_meta.missing_ranges[first] == [{"lo": 98.0, "hi": 98.0}, {"lo": 99.0, "hi": 99.0}]
+    assert 98.0 in set(raw[first]) and 99.0 not in set(raw[first])
     assert meta.variable_measure[first] == "ordinal"
 
     assert len(frame) == len(world["jongere"])
@@ -431,8 +443,8 @@ def add_responses(session: Session, template: Response, count_: int) -> list[str
     """Insert ``count_`` copies of ``template`` with varied answers in one statement; return the answers."""
     width = len(template.answers)
     rng = np.random.default_rng(5)
-    digits = rng.integers(0, 6, size=(count_, width))  # 0 stands for "weet ik niet"
-    answers = ["".join("." if digit == 0 else str(digit) for digit in row) for row in digits.tolist()]
+    digits = rng.integers(-1, 6, size=(count_, width))  # 0 stands for skipped, -1 for "weet ik niet"
+    answers = ["".join({0: ".", -1: "?"}.get(digit, str(digit)) for digit in row) for row in digits.tolist()]
     session.execute(
         insert(Response),
         [
@@ -489,12 +501,12 @@ def test_csv_streams_thousands_of_rows_in_batches(session, client, world, monkey
     rows = read_csv(reply.content)
     assert len(rows) == 3003
     items = [item.id for item in current_instrument().form("jongere").items()]
-    exported = ["".join(row[item] or "." for item in items) for row in rows]
+    exported = ["".join({"99": ".", "98": "?"}.get(row[item], row[item]) for item in items) for row in rows]
     assert not Counter(added) - Counter(exported)  # every added response is there, once per copy
     group = scored_groups("jongere")[0]
     for row, answers in zip(rows, exported, strict=True):
         values = [
-            None if answers[items.index(item)] == "." else int(answers[items.index(item)])
+            None if answers[items.index(item)] in ".?" else int(answers[items.index(item)])
             for item in group.item_ids
         ]
         expected = expected_score(values)

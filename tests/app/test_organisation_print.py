@@ -10,6 +10,7 @@ import pytest
 import segno
 from sqlmodel import Session
 
+from app.collection.service import minutes_to_fill_in
 from app.db import utcnow
 from app.organisation import qr
 from tests.app.test_organisation_access import one_app_per_backend  # noqa: F401 - an autouse fixture
@@ -91,7 +92,9 @@ def test_print_sheet_shows_the_professional_and_each_active_invitation(
     assert str(qr.qr_svg_inline(f"http://127.0.0.1:8000/s/{jongere.token}")) in html
     assert "Voorjaar 2027" in html
     assert "Vragenlijst voor jongeren" in html and "Vragenlijst voor ouders" in html
-    assert "2 minuten" in html and "geen namen" in html
+    minutes = minutes_to_fill_in(12)  # the core items; the wave has no module
+    assert f"Invullen duurt ongeveer {minutes} minuten." in html and "geen namen" in html
+    assert f"Deze vragenlijst komt van {owner.name}." in html  # the sender
     # Self-contained: nothing is fetched from anywhere when it is opened or printed.
     assert not re.search(r"<(script|link|img)\b", html)
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlmodel import Session, func, select
 
-from app.collection.views import messages
+from app.collection.views import texts
 from app.models import Response
 from app.ratelimit import FixedWindowCounter
 from tests.app.test_collection import form_fields, item_ids
@@ -74,7 +74,7 @@ def test_over_the_limit_the_form_comes_back_calmly_with_every_answer(database, s
     assert response.status_code == 429
     assert int(response.headers["retry-after"]) in range(1, 61)
     page = response.text
-    assert messages()["nl"]["busy_body"] in page
+    assert texts("nl", "je")["busy_body"] in page
     assert set(re.findall(r'name="([^"]+)" value="3" checked', page)) == set(ids) - {ids[0]}
     assert f'name="{ids[0]}" value="x" checked' in page
     assert form_fields(page)["submission_id"] == data["submission_id"]
@@ -90,7 +90,7 @@ def test_the_busy_form_speaks_the_respondents_language(database, session, invita
     client.post(f"/s/{invitation.token}", data=form_fields(html))
     response = client.post(f"/s/{invitation.token}", data=form_fields(html))
     assert response.status_code == 429
-    assert messages()["en"]["busy_body"] in response.text
+    assert texts("en", "je")["busy_body"] in response.text
 
 
 def test_the_limit_holds_per_address_across_links(database, session, invitations):

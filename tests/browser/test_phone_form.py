@@ -197,7 +197,7 @@ def assert_fits_the_phone(page: Any, where: str) -> None:
 
 
 def answer_every_question_by_tapping(page: Any) -> str:
-    """Tap one answer label per question; return the answers as stored (digit, or '.' for don't know)."""
+    """Tap one answer label per question; return the answers as stored (digit, or '?' for don't know)."""
     questions = page.locator("fieldset.q")
     expected = []
     for index in range(questions.count()):
@@ -205,7 +205,7 @@ def answer_every_question_by_tapping(page: Any) -> str:
         value = CHOICE_CYCLE[index % len(CHOICE_CYCLE)]
         question.locator(f"label.c:has(input[value='{value}']) span").tap()
         assert question.locator(f"input[value='{value}']").is_checked()
-        expected.append("." if value == "x" else value)
+        expected.append("?" if value == "x" else value)
     return "".join(expected)
 
 
@@ -278,3 +278,91 @@ def test_error_at_a_question_is_accessible(sqlite_server: Server, phone: Any) ->
     assert_fits_the_phone(page, "question error")
     assert_accessible(page, "form with an error at a question")
     assert count_stored(server.database, link) == 0
+
+
+# -- screenshots at 360x640 of each form, the skipped-questions prompt and the status pages ----------
+
+FORM_MODULES = {"jongere": ("bejegening",), "ouder": ("bejegening",), "professional": ("samenwerking",)}
+
+
+def new_form_link(database: Database, form: str, *, change: str | None = None) -> str:
+    """A link to ``form`` (with its module) from a municipality with sender details; ``change``
+    makes it unusable in that way (tests/app/test_collection.py's ``make_dead``)."""
+    from tests.app.test_collection import make_dead
+
+    with Session(database.engine, expire_on_commit=False) as session:
+        municipality = make_municipality(session)
+        municipality.display_name = "Gemeente Bars, team Jeugd"
+        municipality.contact_email = "jeugd@bars.example.nl"
+        municipality.privacy_url = "https://www.bars.example.nl/privacy"
+        team = make_team(session, municipality)
+        professional = make_professional(session, team, display_name="Daan", role="wijkagent")
+        wave = make_wave(session, municipality, modules=FORM_MODULES[form])
+        invitation = make_invitation(session, wave, professional, form=form)
+        if change:
+            make_dead(session, change, invitation, wave)
+        session.commit()
+        return invitation.token
+
+
+def assert_first_answer_above_the_fold(page: Any, where: str) -> None:
+    """The first answer option's label ends above 640 px (the contract's "above the fold")."""
+    box = page.locator("label.c").first.bounding_box()
+    assert box is not None, f"{where}: no answer option"
+    assert box["y"] + box["height"] < 640, f"{where}: first answer ends at {box['y'] + box['height']:.0f}px"
+
+
+@pytest.mark.parametrize("phone", ["360x640"], indirect=True)
+@pytest.mark.parametrize("form", ["jongere", "ouder", "professional"])
+def test_each_form_at_360x640(sqlite_server: Server, phone: Any, form: str) -> None:
+    page, server = phone, sqlite_server
+    token = new_form_link(server.database, form)
+    assert page.goto(f"{server.base_url}/s/{token}").status == 200
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"form-{form}-360x640-first-screen.png"))
+    shoot(page, f"form-{form}-360x640")
+    assert_first_answer_above_the_fold(page, form)
+    assert_fits_the_phone(page, form)
+    assert_accessible(page, f"{form} form")
+    page.locator("details.about summary").tap()  # who asks, and the privacy text, folded open
+    assert page.locator(".sender").is_visible()
+    shoot(page, f"form-{form}-360x640-about-open")
+    assert_accessible(page, f"{form} form, about open")
+
+
+@pytest.mark.parametrize("phone", ["360x640"], indirect=True)
+def test_skipped_questions_prompt_at_360x640(sqlite_server: Server, phone: Any) -> None:
+    page, server = phone, sqlite_server
+    token = new_form_link(server.database, "jongere")
+    page.goto(f"{server.base_url}/s/{token}")
+    for index in range(4):
+        page.locator("fieldset.q").nth(index).locator("label.c span").nth(3).tap()
+    with page.expect_navigation() as sent:
+        page.locator("form button[type=submit]").last.tap()
+    assert sent.value.status == 200
+    prompt = page.locator(".skipped .ask")
+    assert prompt.inner_text().endswith("?")
+    shoot(page, "skipped-prompt-360x640")
+    assert_fits_the_phone(page, "skipped prompt")
+    assert_accessible(page, "skipped-questions prompt")
+    with page.expect_navigation(url="**/bedankt*"):
+        page.locator("button", has_text="Toch versturen").tap()
+    shoot(page, "thanks-jongere-360x640")
+    assert_accessible(page, "thank-you page after sending anyway")
+
+
+@pytest.mark.parametrize("phone", ["360x640"], indirect=True)
+@pytest.mark.parametrize("change", ["unknown", "not_open", "closed", "expired", "revoked"])
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_status_pages_at_360x640(sqlite_server: Server, phone: Any, change: str, lang: str) -> None:
+    page, server = phone, sqlite_server
+    token = (
+        "no-such-token-xxxxxxxxxxxxxxxx"
+        if change == "unknown"
+        else new_form_link(server.database, "ouder", change=change)
+    )
+    response = page.goto(f"{server.base_url}/s/{token}?lang={lang}")
+    assert response.status in (404, 410)
+    assert page.locator("a.lang").count() == 1  # the language switch
+    shoot(page, f"status-{change}-{lang}-360x640")
+    assert_accessible(page, f"status page {change} ({lang})")

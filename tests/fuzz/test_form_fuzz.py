@@ -3,8 +3,10 @@
 Each post is built from fields hypothesis picks — the form's own questions, ``lang`` and
 ``submission_id``, unknown names, huge and unicode values, numbers off the scale, repeated fields —
 and is judged against what the form promises: a 303 exactly when the post is a valid submission
-(one stored response, or none when its submission id was stored before), otherwise a 4xx and nothing
-stored; never a 5xx. Runs on SQLite and, when configured, PostgreSQL.
+(one stored response, or none when its submission id was stored before); a valid one whose skipped
+questions leave a subscale without a score is asked about once (200, nothing stored) unless it says
+"Toch versturen"; otherwise a 4xx and nothing stored; never a 5xx. Runs on SQLite and, when
+configured, PostgreSQL.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Link:
     token: str
     wave_id: int
     item_ids: tuple[str, ...]
+    scoring: tuple[tuple[tuple[str, ...], int], ...]  # each subscale's items and fewest answered
 
 
 @pytest.fixture
@@ -59,8 +62,9 @@ def link(session: Session) -> Link:
     wave = make_wave(session, municipality)
     invitation = make_invitation(session, wave, professional)
     assert wave.id is not None
-    item_ids = service.open_questionnaire(session, invitation.token).item_ids
-    return Link(invitation.token, wave.id, item_ids)
+    questionnaire = service.open_questionnaire(session, invitation.token)
+    scoring = tuple((group.item_ids, group.min_answered) for group in questionnaire.form.subscales())
+    return Link(invitation.token, wave.id, questionnaire.item_ids, scoring)
 
 
 def stored(session: Session, link: Link) -> int:
@@ -113,6 +117,8 @@ def form_posts(draw: st.DrawFn, item_ids: tuple[str, ...]) -> list[tuple[str, st
         fields += [(item, draw(st.sampled_from(ON_SCALE))) for item in chosen]
     if draw(st.booleans()):
         fields.append(("submission_id", draw(submission_ids)))
+    if draw(st.booleans()):
+        fields.append(("skipped", draw(st.sampled_from(["send", "", "ja"]))))
     oversized = draw(st.integers(0, 11))
     if oversized == 0:
         fields.append((draw(names), "4" * draw(st.integers(MAX_FIELD_BYTES - 10, 60_000))))
@@ -128,31 +134,45 @@ def on_scale(value: str) -> bool:
     return value == "x" or (value.isascii() and value.isdigit() and len(value) <= 2 and 1 <= int(value) <= 5)
 
 
-def expected_outcome(session: Session, link: Link, fields: list[tuple[str, str]]) -> tuple[bool, bool]:
-    """(answered with 303, one response stored) for these fields, from the form's rules."""
+def asks_about_skipped(link: Link, answers: dict[str, str]) -> bool:
+    """Whether skipped questions leave a subscale below its scoring rule ("weet ik niet" is an answer)."""
+    return any(
+        sum(answers.get(item, "x") != "x" for item in items) < fewest
+        and any(item not in answers for item in items)
+        for items, fewest in link.scoring
+    )
+
+
+def expected_outcome(session: Session, link: Link, fields: list[tuple[str, str]]) -> tuple[str, bool]:
+    """(thanked | asked | refused, one response stored) for these fields, from the form's rules."""
     if len(fields) > MAX_FIELDS or any(
         len(quote_plus(name)) + len(quote_plus(value)) > MAX_FIELD_BYTES for name, value in fields
     ):
-        return False, False
+        return "refused", False
     last = dict(fields)
     submission_id = last.get("submission_id", "")
-    answers = [(name, value) for name, value in fields if name not in ("lang", "submission_id")]
+    own = ("lang", "submission_id", "skipped")
+    answers = [(name, value) for name, value in fields if name not in own]
     names = [name for name, _ in answers]
     valid = (
         bool(answers)
         and all(name in link.item_ids and on_scale(value) for name, value in answers)
         and len(names) == len(set(names))
     )
-    if valid and 16 <= len(submission_id) <= 64 and key_stored(session, submission_id):
-        return True, False  # a retry of a stored submission is thanked again, stored once
-    return valid, valid
+    if not valid:
+        return "refused", False
+    if last.get("skipped") != "send" and asks_about_skipped(link, dict(answers)):
+        return "asked", False
+    if 16 <= len(submission_id) <= 64 and key_stored(session, submission_id):
+        return "thanked", False  # a retry of a stored submission is thanked again, stored once
+    return "thanked", True
 
 
 @FUZZ_SETTINGS
 @given(data=st.data())
 def test_generated_form_posts_are_refused_or_stored_once(client, session, link, data) -> None:
     fields = data.draw(form_posts(link.item_ids), label="fields")
-    thanked, stores = expected_outcome(session, link, fields)
+    outcome, stores = expected_outcome(session, link, fields)
     before = stored(session, link)
     response = client.post(
         f"/s/{link.token}",
@@ -162,8 +182,10 @@ def test_generated_form_posts_are_refused_or_stored_once(client, session, link, 
     )
     event(f"status {response.status_code}")
     assert response.status_code < 500, response.text[:500]
-    if thanked:
+    if outcome == "thanked":
         assert response.status_code == 303
+    elif outcome == "asked":
+        assert response.status_code == 200 and "Toch versturen" in response.text
     else:
         assert response.status_code in (400, 413, 422), response.status_code
     assert stored(session, link) - before == (1 if stores else 0)

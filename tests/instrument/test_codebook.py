@@ -35,7 +35,7 @@ def test_one_form_with_positions_in_form_order() -> None:
     assert [entry.position for entry in entries] == list(range(1, len(entries) + 1))
     first, last = entries[0], entries[-1]
     assert (first.variable, first.subscale, first.module) == ("jg_gz_1", "gezien_worden", None)
-    assert (last.variable, last.subscale, last.module) == ("jg_do_3", "deur_blijft_open", "bejegening")
+    assert (last.variable, last.subscale, last.module) == ("jg_do_4", "deur_blijft_open", "bejegening")
     assert Counter(entry.module for entry in entries) == {None: 12, "bejegening": 9}
 
 
@@ -83,6 +83,7 @@ def test_csv_rows_share_one_set_of_columns() -> None:
     assert columns == [
         "variable", "form", "subscale", "module", "position", "reverse",
         "label_nl", "label_en", "values_nl", "values_en", "missing_nl", "missing_en",
+        "missing_codes_nl", "missing_codes_en",
     ]  # fmt: skip
     assert all(list(row) == columns for row in rows)
     buffer = io.StringIO()

@@ -27,6 +27,7 @@ from tests.instrument.conftest import MINIMAL, WriteYaml
 # the file and put the new wording in a new version (verbondenheid-1.1.yaml) with its own entry here.
 PUBLISHED = {
     "1.0": "e565511a000eb837f8fd04f716655215665bda4a02d2550cb7e26ee54a89eea8",
+    "1.1": "5ce485ec9bdc95f9e48a63b6c36f7aaf5ba1ab4105e5fccccda7f980c7a71ac0",
 }
 
 

@@ -1,0 +1,1 @@
+"""The caller's own municipality: its sender details, shown to respondents ("Wie vraagt dit?")."""
