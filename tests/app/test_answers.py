@@ -41,7 +41,9 @@ def test_the_matrix_tells_dont_know_from_skipped(session):
             language="nl",
             key=submission_key("test", f"dk-{number}"),
         )
-    matrix = load_answer_matrix(session, wave_id=wave.id, form="jongere", municipality_id=municipality.id)
+    matrix = load_answer_matrix(
+        session, wave_id=wave.id, form="jongere", municipality_id=municipality.id, published=False
+    )
     first_item = matrix.item_ids[0]
     shares.append(matrix.dont_know_share(first_item))
     assert shares == [0.5]  # two of four chose "weet ik niet"; the skipped one does not count
