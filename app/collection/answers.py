@@ -21,8 +21,8 @@ class AnswerMatrix:
 
     ``values`` holds the answers as float64 with NaN for "weet ik niet" or unanswered, one
     contiguous column per item (Fortran order) and read-only, so :meth:`columns` can hand out
-    views; ``professional_ids`` and ``team_ids`` (``NO_TEAM`` when the team was deleted) label the
-    rows.
+    views; ``professional_ids`` (``NO_PROFESSIONAL`` for the self-report form, whose responses are
+    about no one) and ``team_ids`` (``NO_TEAM`` when the team was deleted) label the rows.
     """
 
     item_ids: tuple[str, ...]
@@ -85,7 +85,9 @@ def load_answer_matrix(
     if read is None:
         rows = repository.answer_rows(session, wave_id=wave_id, form=form, municipality_id=municipality_id)
         count = len(rows)
-        professional_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=count)
+        professional_ids = np.fromiter(
+            (NO_PROFESSIONAL if row[0] is None else row[0] for row in rows), dtype=np.int64, count=count
+        )
         team_ids = np.fromiter(
             (NO_TEAM if row[1] is None else row[1] for row in rows), dtype=np.int64, count=count
         )

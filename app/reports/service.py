@@ -66,6 +66,11 @@ class Selection:
     min_group_size: int
 
     @property
+    def about_professional(self) -> bool:
+        """Whether the form rates a professional; the self-report form does not (no professional level)."""
+        return any(item.names_professional for item in self.form.items(self.modules))
+
+    @property
     def scale_points(self) -> list[int]:
         return list(self.instrument.scale.points)
 
@@ -353,6 +358,13 @@ def _dense_codes(labels: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], 
 
 
 def scores_report(session: Session, selection: Selection, level: Level) -> ScoresReport:
+    """Scores per ``level``; 422 for ``professional`` on a form that rates no professional."""
+    if level == "professional" and not selection.about_professional:
+        detail = (
+            f"The form {selection.form.id} is a self-report: it has no scores per professional; "
+            "use level=team."
+        )
+        raise InvalidInput(detail, errors=[{"loc": ["query", "level"], "msg": detail}])
     with _collector_paused():
         return _scores_report(session, selection, level)
 
