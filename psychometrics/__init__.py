@@ -17,8 +17,10 @@ from psychometrics.multilevel import (
 from psychometrics.nested import TeamReliability, team_reliability
 from psychometrics.reliability import (
     AlphaResult,
+    ImproperSolutionError,
     cronbach_alpha,
     inter_item_correlations,
+    is_positive_semidefinite,
     item_analysis,
     omega_total,
 )
@@ -27,6 +29,7 @@ from psychometrics.scoring import score_scale
 __all__ = [
     "AlphaResult",
     "IccSummary",
+    "ImproperSolutionError",
     "TeamReliability",
     "cronbach_alpha",
     "group_reliability",
@@ -34,6 +37,7 @@ __all__ = [
     "icc2",
     "icc_summary",
     "inter_item_correlations",
+    "is_positive_semidefinite",
     "item_analysis",
     "omega_total",
     "respondents_needed",
