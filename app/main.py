@@ -26,6 +26,7 @@ from app.logging import configure_logging, install_access_log
 from app.ratelimit import install_rate_limits
 from app.reports import views as report_views
 from app.security import install_security_headers
+from app.validation import install_input_limits
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = get_engine(settings)
     app.state.write_engine = writing_engine(app.state.engine)
     install_error_handlers(app)
+    install_input_limits(app)
     install_rate_limits(app)
     install_access_log(app)
     install_security_headers(app)
