@@ -40,7 +40,6 @@ plus pyreadstat's row-by-row writing (no copy). :data:`MAX_SAV_ROWS` refuses lar
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import logging
@@ -61,6 +60,7 @@ from app.auth import Principal
 from app.collection import repository
 from app.collection.answers import decode
 from app.errors import AppError, InvalidInput, NotFound
+from app.exports.spreadsheet import SafeCsvWriter, neutralise
 from app.instrument_registry import instrument_for_version, published_instrument
 from app.models import Wave
 from app.tenancy import get_owned
@@ -378,8 +378,10 @@ def iter_csv(
 ) -> Iterator[bytes]:
     """The CSV export as chunks of UTF-8 bytes: the header, then one chunk per batch of responses."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(export.columns)
+    SafeCsvWriter(buffer).writerow(export.columns)
+    # the meta columns hold text from people (wave and team names, codes); items and scores are
+    # digits formatted here
+    writer = SafeCsvWriter(buffer, text_columns=range(len(META_COLUMNS)))
     yield ("\ufeff" if bom else "").encode("utf-8") + buffer.getvalue().encode("utf-8")
     wave_id = str(export.wave.id)
     wave_name = export.wave.name
@@ -411,18 +413,26 @@ def iter_csv(
 
 
 class _Interned:
-    """A string column as int32 codes into a list of distinct values (a categorical)."""
+    """A string column as int32 codes into a list of distinct values (a categorical).
+
+    The values are neutralised as the CSV's text cells are (:func:`neutralise`): an SPSS file is
+    opened in a spreadsheet too, after a conversion.
+    """
 
     def __init__(self) -> None:
         self.code_of: dict[str | None, int] = {None: -1}
+        self.code_of_clean: dict[str, int] = {}
         self.values: list[str] = []
         self.chunks: list[npt.NDArray[np.int32]] = []
 
     def add(self, values: list[str] | list[str | None]) -> None:
         code_of = self.code_of
         for value in set(values) - code_of.keys():
-            code_of[value] = len(self.values)
-            self.values.append(value)  # type: ignore[arg-type]
+            clean = neutralise(value)
+            if clean not in self.code_of_clean:
+                self.code_of_clean[clean] = len(self.values)
+                self.values.append(clean)
+            code_of[value] = self.code_of_clean[clean]
         self.chunks.append(
             np.fromiter((code_of[value] for value in values), dtype=np.int32, count=len(values))
         )
@@ -469,7 +479,7 @@ def response_frame(session: Session, export: ResponseExport) -> pd.DataFrame:
     columns: dict[str, Any] = {
         "wave_id": np.full(rows, export.wave.id, dtype=np.int32),
         "wave_name": pd.Categorical.from_codes(
-            np.zeros(rows, dtype=np.int8), categories=pd.Index([export.wave.name], dtype=object)
+            np.zeros(rows, dtype=np.int8), categories=pd.Index([neutralise(export.wave.name)], dtype=object)
         ),
         "form": strings["form"].categorical(),
         "instrument_version": strings["instrument_version"].categorical(),
@@ -507,7 +517,7 @@ def write_sav(session: Session, export: ResponseExport, path: Path) -> int:
     formats = {item: "F1.0" for item in export.item_columns}
     formats.update({SCORE_PREFIX + subscale: "F8.3" for subscale in export.score_columns})
     formats.update({"wave_id": "F8.0", "team_id": "F8.0", "submitted_at": "DATETIME20"})
-    file_label = f"verbonden {export.wave.name} ({export.wave.instrument_version})"
+    file_label = neutralise(f"verbonden {export.wave.name} ({export.wave.instrument_version})")
     file_label = file_label.encode("utf-8")[:MAX_SAV_FILE_LABEL].decode("utf-8", "ignore")
     pyreadstat.write_sav(
         frame,
@@ -570,13 +580,13 @@ def codebook_csv(entries: list[CodebookEntry]) -> str:
     rows = codebook_rows(entries)
     buffer = io.StringIO()
     if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n")
-        writer.writeheader()
+        writer = SafeCsvWriter(buffer)
+        writer.writerow(list(rows[0]))
         writer.writerows(
-            {
-                key: "" if value is None else str(value).lower() if isinstance(value, bool) else value
-                for key, value in row.items()
-            }
+            [
+                "" if value is None else str(value).lower() if isinstance(value, bool) else value
+                for value in row.values()
+            ]
             for row in rows
         )
     return buffer.getvalue()
