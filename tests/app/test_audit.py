@@ -124,6 +124,7 @@ def test_every_management_change_is_recorded_once(client, session):
         ("invitation.create", invitation["id"]),
         ("team.update", team["id"]),
         ("invitation.update", invitation["id"]),
+        ("invitation.delete", invitation["id"]),  # taken with the professional (#13)
         ("professional.delete", professional["id"]),
         ("partner.delete", partner["id"]),
     ]
