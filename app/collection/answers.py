@@ -37,6 +37,16 @@ class AnswerMatrix:
     def __post_init__(self) -> None:
         self.values.flags.writeable = False
 
+    def answered_rows(self) -> npt.NDArray[np.bool_]:
+        """Per row: whether the response answers at least one item.
+
+        A response whose every answer is "weet ik niet" is stored (README: it is a real answer), but
+        says nothing about anyone's score: it must count toward no group's size.
+        """
+        if self.values.shape[1] == 0:
+            return np.zeros(self.values.shape[0], dtype=bool)
+        return np.logical_not(np.isnan(self.values).all(axis=1))
+
     def columns(self, item_ids: tuple[str, ...] | list[str]) -> npt.NDArray[np.float64]:
         """The columns of ``item_ids``, in that order (read-only).
 

@@ -139,3 +139,22 @@ def test_the_command_line_report_of_every_form(session, every_form, form):
         assert not selection.about_professional
     else:
         assert len(service.scores_report(session, selection, "professional").groups) == 9
+
+
+def test_a_response_of_only_dont_know_is_stored_but_answers_nothing(session):
+    """README: an all-"weet ik niet" response is kept, and marked as answering no item."""
+    from app.collection.answers import load_answer_matrix
+
+    municipality = make_municipality(session)
+    wave = make_wave(session, municipality)
+    professional = make_professional(session, make_team(session, municipality))
+    items = [item.id for item in published_instrument().form("jongere").items(())]
+    for answers in ({item: None for item in items}, {item: 3 for item in items}):
+        questionnaire = open_questionnaire(session, make_invitation(session, wave, professional).token)
+        checked = check_answers(questionnaire, answers)
+        assert store_response(
+            session, questionnaire, checked, language="nl", key=submission_key("dk", str(answers))
+        )
+    matrix = load_answer_matrix(session, wave_id=wave.id, form="jongere", municipality_id=municipality.id)
+    assert matrix.n == 2
+    assert sorted(matrix.answered_rows().tolist()) == [False, True]
