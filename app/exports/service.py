@@ -379,9 +379,11 @@ def iter_csv(
     """The CSV export as chunks of UTF-8 bytes: the header, then one chunk per batch of responses."""
     buffer = io.StringIO()
     SafeCsvWriter(buffer).writerow(export.columns)
-    # the meta columns hold text from people (wave and team names, codes); items and scores are
-    # digits formatted here
-    writer = SafeCsvWriter(buffer, text_columns=range(len(META_COLUMNS)))
+    # Text from people sits in the wave name, the professional's code and the team name; the other
+    # cells are ids, times, digits and the instrument's own words, formatted here.
+    meta = [name for name, _ in META_COLUMNS]
+    people_text = [meta.index(name) for name in ("wave_name", "professional_code", "team_name")]
+    writer = SafeCsvWriter(buffer, text_columns=people_text)
     yield ("\ufeff" if bom else "").encode("utf-8") + buffer.getvalue().encode("utf-8")
     wave_id = str(export.wave.id)
     wave_name = export.wave.name
