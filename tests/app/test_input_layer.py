@@ -267,3 +267,13 @@ def test_a_reused_key_on_a_used_up_personal_link_is_a_409_too(client, session, s
     other = {"token": personal.token, "answers": answers_for(client, personal.token, 5)}
     assert client.post("/api/v1/responses", json=other, headers=headers).status_code == 409
     assert count(session, Response) == 1
+
+
+def test_a_form_field_over_4_kb_is_refused_even_when_the_form_ignores_it(client, session, setting):
+    """Found by the form fuzz: a 60 KB ``lang`` beside a valid answer was thanked and stored."""
+    *_, invitation, _headers = setting
+    response = client.post(
+        f"/s/{invitation.token}", data={"jg_gz_1": "1", "lang": "4" * 60_000}, follow_redirects=False
+    )
+    assert response.status_code == 413
+    assert count(session, Response) == 0
