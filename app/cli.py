@@ -513,6 +513,7 @@ def report(
                 "scores": {
                     level: report_service.scores_report(session, selection, level).model_dump(mode="json")
                     for level in levels
+                    if level == "team" or selection.about_professional
                 },
             }
             typer.echo(json.dumps(reports, ensure_ascii=False, indent=1))

@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -168,15 +169,71 @@ def get_engine(settings: Settings | None = None) -> Engine:
     return _engine_for(settings.database_url, settings.db_pool_size)
 
 
+class ReadSession(Session):
+    """The session of a reading request (GET, HEAD, OPTIONS) on SQLite: it never holds the write lock
+    while the route runs.
+
+    SQLite has one writer at a time; a report that took the write lock for its whole run (its
+    session began IMMEDIATE) would hold up every submission behind it. So a reading request reads
+    in a plain deferred transaction, and the few rows it writes (the key's last use, an audit
+    event) wait in the session, unflushed, until the route has finished: then
+    :meth:`commit_writes` stores them in one short transaction on the writing engine (a reader
+    never blocks a writer in WAL mode) and ends the read transaction. Nothing in a reading request
+    needs a written row back before its end. Deleting is not deferred: a reading request does not.
+    """
+
+    def __init__(self, engine: Engine, write_engine: Engine) -> None:
+        super().__init__(engine, expire_on_commit=False, autoflush=False)
+        self.write_engine = write_engine
+
+    def flush(self, objects: Any = None) -> None:
+        if self.deleted:
+            raise RuntimeError("a reading request deletes nothing")
+        # the writes wait for commit_writes
+
+    def restart_snapshot(self) -> None:
+        """Read on from a fresh snapshot (after a short writing transaction of its own committed).
+
+        The rows added or changed so far wait on: they are added, and their changes made, again.
+        """
+        changes = []
+        for row in self.dirty:
+            state = sa_inspect(row)
+            changed = {attr.key: attr.value for attr in state.attrs if attr.history.has_changes()}
+            if changed:
+                changes.append((row, changed))
+        waiting = list(self.new)
+        self.rollback()
+        self.add_all(waiting)
+        for row, changed in changes:
+            for key, value in changed.items():
+                setattr(row, key, value)
+
+    def commit_writes(self) -> None:
+        """Store what the request added or changed (if anything), then end the read transaction."""
+        changed = [*self.new, *(row for row in self.dirty if self.is_modified(row))]
+        if changed:
+            with Session(self.write_engine, expire_on_commit=False) as writer:
+                for row in changed:
+                    writer.merge(row)
+                writer.commit()
+        self.rollback()  # the read transaction; its unflushed rows are stored above
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed once after the route succeeds, rolled back on any error.
 
     The commit happens before FastAPI sends the response, so a client never sees a success for a
     write that was not stored. The dependency itself runs on the event loop (opening a session
     touches no database) and hands only the commit or rollback to a worker thread: one thread
-    hop fewer per request than a plain generator dependency.
+    hop fewer per request than a plain generator dependency. A reading request on SQLite gets a
+    :class:`ReadSession`.
     """
-    session = Session(_request_engine(request), expire_on_commit=False)
+    state = request.app.state
+    if request.method in READ_METHODS and state.engine.dialect.name == "sqlite":
+        session: Session = ReadSession(state.engine, state.write_engine)
+    else:
+        session = Session(_request_engine(request), expire_on_commit=False)
     try:
         yield session
     except BaseException:
@@ -239,7 +296,9 @@ async def _in_thread(function: Callable[..., None], *args: Any, **kwargs: Any) -
 
 def _end(session: Session, *, commit: bool) -> None:
     try:
-        if commit:
+        if commit and isinstance(session, ReadSession):
+            session.commit_writes()
+        elif commit:
             session.commit()
         else:
             session.rollback()
@@ -255,8 +314,16 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 def get_stream_session(request: Request) -> Iterator[Session]:
     """A read-only session for a response body that streams after the route has returned: it
-    stays open until the last byte is sent (scope="request"), and never commits."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    stays open until the last byte is sent (scope="request"), and never commits.
+
+    One snapshot from its first read to its last: what a route plans in it (an export's columns)
+    still holds for every row it streams, whatever is committed in between. SQLite's deferred
+    transaction in WAL mode reads one snapshot; PostgreSQL needs REPEATABLE READ for that.
+    """
+    engine: Engine = request.app.state.engine
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 

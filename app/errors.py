@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("verbonden")
@@ -124,6 +124,16 @@ def install_error_handlers(app: FastAPI) -> None:
             "The database is not reachable right now; try again shortly.",
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
+
+    @app.exception_handler(DataError)
+    def _value_the_database_refuses(request: Request, exc: DataError) -> Response:
+        # The input layer (app.validation) stops what we know of (NUL, moments out of range);
+        # a value that still slips past it is the client's, so a 422 rather than a 500.
+        route = getattr(request.scope.get("route"), "path", "?")
+        logger.warning(
+            "database refused a value on %s %s: %s", request.method, route, type(exc.orig).__name__
+        )
+        return problem(422, "The request holds a value that cannot be stored (e.g. a NUL character).")
 
     @app.exception_handler(DBAPIError)
     def _database_error(request: Request, exc: DBAPIError) -> Response:

@@ -30,6 +30,7 @@ from app.reports import views as report_views
 from app.security import install_security_headers
 from app.users import views as user_views
 from app.users.sessions import install_sign_in_handlers
+from app.validation import install_input_limits
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.write_engine = writing_engine(app.state.engine)
     install_error_handlers(app)
     install_sign_in_handlers(app)
+    install_input_limits(app)
     install_rate_limits(app)
     install_access_log(app)
     install_security_headers(app)

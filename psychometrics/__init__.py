@@ -17,8 +17,10 @@ from psychometrics.multilevel import (
 from psychometrics.nested import TeamReliability, team_reliability
 from psychometrics.reliability import (
     AlphaResult,
+    ImproperSolutionError,
     cronbach_alpha,
     inter_item_correlations,
+    is_positive_semidefinite,
     item_analysis,
     omega_total,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "CfaGroupResult",
     "CfaResult",
     "IccSummary",
+    "ImproperSolutionError",
     "TeamReliability",
     "cfa",
     "cronbach_alpha",
@@ -45,6 +48,7 @@ __all__ = [
     "icc2",
     "icc_summary",
     "inter_item_correlations",
+    "is_positive_semidefinite",
     "item_analysis",
     "measurement_invariance",
     "omega_total",

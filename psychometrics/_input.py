@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -44,6 +46,7 @@ def as_item_matrix(items: ItemData, *, min_items: int = 1, what: str = "items") 
     else:
         raw = np.asarray(items)
         if raw.dtype == object:
+            _check_numbers(raw, what)
             try:
                 raw = pd.DataFrame(raw).to_numpy(dtype=np.float64, na_value=np.nan)
             except (TypeError, ValueError) as exc:
@@ -65,6 +68,67 @@ def as_item_matrix(items: ItemData, *, min_items: int = 1, what: str = "items") 
     if not (values.flags.c_contiguous or values.flags.f_contiguous):
         values = np.ascontiguousarray(values)
     return ItemMatrix(values=values, names=names, index=index)
+
+
+def _check_numbers(raw: NDArray[Any], what: str) -> None:
+    """Refuse an object array holding anything but numbers and missing values.
+
+    pandas would turn the string ``"3"`` into 3.0 without a word; a table read as text is a
+    mistake to point out, not to guess at.
+    """
+    for value in raw.ravel():
+        if (
+            value is None
+            or value is pd.NA
+            or (isinstance(value, numbers.Real) and not isinstance(value, bool))
+        ):
+            continue
+        raise TypeError(
+            f"{what} must be numeric, got {value!r} ({type(value).__name__}); convert text to numbers first"
+        )
+
+
+def check_number(value: object, name: str) -> float:
+    """``value`` as a finite float, or a TypeError/ValueError that names the parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def check_scale_ends(scale_min: object, scale_max: object) -> tuple[float | None, float | None]:
+    """The nominal scale ends as floats (None stays None); scale_min must lie below scale_max."""
+    low = None if scale_min is None else check_number(scale_min, "scale_min")
+    high = None if scale_max is None else check_number(scale_max, "scale_max")
+    if low is not None and high is not None and not low < high:
+        raise ValueError(f"scale_min must be below scale_max, got {scale_min!r} and {scale_max!r}")
+    return low, high
+
+
+def align_labels(reference: object, labels: Any, what: str) -> Any:
+    """``labels`` in the row order of ``reference`` when both carry a pandas index.
+
+    Two pandas objects are paired by their index, never silently by position: the same index is
+    used as it is, the same labels in another order are reordered to ``reference``'s, and any
+    other difference is an error. Arrays and lists are paired by position.
+    """
+    if not isinstance(reference, pd.Series | pd.DataFrame) or not isinstance(labels, pd.Series):
+        return labels
+    if labels.index.equals(reference.index):
+        return labels
+    if (
+        reference.index.is_unique
+        and labels.index.is_unique
+        and len(labels.index) == len(reference.index)
+        and labels.index.isin(reference.index).all()
+    ):
+        return labels.reindex(reference.index)
+    raise ValueError(
+        f"{what} and the scores have different pandas indexes; pass them with the same index "
+        "(or as plain arrays in the same row order)"
+    )
 
 
 def _is_numeric_dtype(dtype: Any) -> bool:
@@ -91,6 +155,7 @@ def as_score_vector(scores: ArrayLike, what: str = "scores") -> FloatArray:
     else:
         raw = np.asarray(scores)
         if raw.dtype == object:
+            _check_numbers(raw, what)
             try:
                 raw = pd.Series(raw).to_numpy(dtype=np.float64, na_value=np.nan)
             except (TypeError, ValueError) as exc:

@@ -14,7 +14,7 @@ so that ``cov_ij = (P_ij - S_ij * S_ji / N_ij) / (N_ij - 1)``, which is R's
 Precision: sums of squares lose digits when an item's mean is far from 0 relative to its spread.
 For response-scale data (means of a few standard deviations) the raw values are used, and a
 non-negative block is zero-filled with one ``fmax(x, 0)``; otherwise every block is shifted by a
-rough centre (the item means of the first rows) first.
+rough centre (the item means of rows sampled over the whole matrix) first.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def item_moments(
     """Compute pairwise (and optionally complete-case) moments of ``values`` (n x k, NaN = missing)."""
     n_rows, k = values.shape
     block_rows = max(1, min(n_rows, max(1024, _BLOCK_VALUES // k)))
-    shift, raw = _choose_shift(values[:1024])
+    shift, raw = _choose_shift(values)
     ones = np.ones(block_rows)
     cross = np.zeros((k, k))
     sums = np.zeros((k, k))
@@ -199,14 +199,32 @@ def _blocks(values: FloatArray, shift: FloatArray, raw: bool, block_rows: int) -
         yield _Block(view, missing, rows, k, row_major)
 
 
-def _choose_shift(sample: FloatArray) -> tuple[FloatArray, bool]:
-    """The centre to subtract, and whether raw (unshifted) moments are precise enough."""
+#: rows looked at to choose the shift: spread evenly over the whole matrix
+_SHIFT_SAMPLE_ROWS = 1024
+
+
+def _choose_shift(values: FloatArray) -> tuple[FloatArray, bool]:
+    """The centre to subtract, and whether raw (unshifted) moments are precise enough.
+
+    Looks at rows spread evenly over the whole matrix (every ``n // 1024``-th row), so the choice
+    does not depend on the row order of, say, the first thousand respondents; an item answered in
+    fewer than two of those rows is centred on all its answers.
+    """
+    n_rows = values.shape[0]
+    step = max(1, n_rows // _SHIFT_SAMPLE_ROWS)
+    sample = values[::step]
     answered = ~np.isnan(sample)
     counts = answered.sum(axis=0)
     filled = np.where(answered, sample, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         centre = filled.sum(axis=0) / counts
         spread = (filled * filled).sum(axis=0) / counts - centre * centre
+    for item in np.flatnonzero(counts < 2):
+        column = values[:, item]
+        column = column[~np.isnan(column)]
+        if column.size:
+            centre[item] = column.mean()
+            spread[item] = column.var()
     centre = np.where(np.isfinite(centre), centre, 0.0)
     raw = bool(np.all(centre * centre <= _RAW_OFFSET_RATIO * np.where(np.isfinite(spread), spread, 0.0)))
     if raw:

@@ -13,10 +13,12 @@ from psychometrics._input import (
     FloatArray,
     IntArray,
     ItemData,
+    align_labels,
     as_group_codes,
     as_item_matrix,
     as_score_vector,
     check_finite_or_missing,
+    check_number,
 )
 
 
@@ -43,7 +45,7 @@ def one_way_anova(scores: ArrayLike, groups: ArrayLike) -> OneWayAnova:
     Rows with a missing score or a missing group label are dropped (listwise), as ``aov`` does.
     """
     values = as_score_vector(scores)
-    grouping = as_group_codes(groups, values.shape[0])
+    grouping = as_group_codes(align_labels(scores, groups, "groups"), values.shape[0])
     codes = grouping.codes
     if grouping.any_missing:
         labelled = codes >= 0
@@ -321,7 +323,7 @@ def rwg_j(items: ItemData, groups: ArrayLike, n_options: int = 5) -> pd.Series:
     matrix = as_item_matrix(items, min_items=1)
     check_finite_or_missing(matrix.values)
     values = matrix.values
-    grouping = as_group_codes(groups, values.shape[0])
+    grouping = as_group_codes(align_labels(items, groups, "groups"), values.shape[0])
     codes = grouping.codes
     if grouping.any_missing:
         keep = codes >= 0
@@ -411,7 +413,7 @@ def respondents_needed(icc1: float, target: float = 0.70) -> int:
     """
     if not isinstance(icc1, int | float | np.floating) or not math.isfinite(icc1):
         raise ValueError(f"icc1 must be a finite number, got {icc1!r}")
-    if not 0.0 < target < 1.0:
+    if not 0.0 < check_number(target, "target") < 1.0:
         raise ValueError(f"target must be between 0 and 1, got {target}")
     if icc1 <= 0.0:
         raise ValueError(f"icc1 is {icc1}: with no between-group variance no number of respondents suffices")

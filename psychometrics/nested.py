@@ -11,7 +11,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import optimize
 
-from psychometrics._input import FloatArray, IntArray, as_group_codes, as_score_vector
+from psychometrics._input import FloatArray, IntArray, align_labels, as_group_codes, as_score_vector
 
 
 @dataclass(frozen=True)
@@ -204,8 +204,10 @@ def _summarise(
 ) -> tuple[_NestedSummary, pd.Index]:
     values = as_score_vector(scores)
     n_rows = values.shape[0]
-    team_codes = as_group_codes(teams, n_rows, what="teams")
-    prof_codes = as_group_codes(professionals, n_rows, what="professionals")
+    team_codes = as_group_codes(align_labels(scores, teams, "teams"), n_rows, what="teams")
+    prof_codes = as_group_codes(
+        align_labels(scores, professionals, "professionals"), n_rows, what="professionals"
+    )
     keep = ~np.isnan(values) & (team_codes.codes >= 0) & (prof_codes.codes >= 0)
     values = values[keep]
     team_code = team_codes.codes[keep]

@@ -8,11 +8,23 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import linalg, optimize, special
 
-from psychometrics._input import FloatArray, ItemData, as_item_matrix
+from psychometrics._input import FloatArray, ItemData, as_item_matrix, check_number, check_scale_ends
 from psychometrics._moments import ItemMoments, item_moments
+
+
+class ImproperSolutionError(ValueError):
+    """The one-factor model has no proper ML solution: omega is not estimable on these data.
+
+    A Heywood case: the fit runs off towards a negative residual variance (or a loading without
+    bound) instead of reaching an optimum, typically when items correlate negatively or from few
+    respondents. lavaan then reports "some estimated ov variances are negative" and returns an
+    improper solution whose omega is an arbitrary number (e.g. 704.8); we refuse it instead.
+    A ``ValueError``, so callers that treat omega as not estimable on a ``ValueError`` need no change.
+    """
 
 
 @dataclass(frozen=True)
@@ -25,7 +37,8 @@ class AlphaResult:
         Raw alpha from the pairwise-complete covariance matrix (``psych::alpha(x)$total$raw_alpha``).
     alpha_std : float
         Standardized alpha from the pairwise correlations (``$total$std.alpha``); NaN when an item
-        has zero variance.
+        has zero variance, or when the correlations sum to 0 (mean correlation -1/(k-1), e.g. two
+        items that correlate -1): the formula divides by that sum, so it is undefined there.
     ci_low, ci_high : float
         Feldt confidence interval for ``alpha`` on the number of complete cases ``n``; NaN when
         ``n < 2`` or when no interval was asked for.
@@ -37,6 +50,12 @@ class AlphaResult:
         Number of rows given, answered or not (the n that psych and pingouin use for the interval).
     k : int
         Number of items.
+    positive_semidefinite : bool
+        Whether the pairwise covariance matrix is positive semi-definite
+        (:func:`is_positive_semidefinite`). A pairwise matrix from few or patchy respondents may
+        not be: then it is no covariance matrix of any data, and the statistics computed from it
+        (alpha, ``r_drop`` above 1, alpha if deleted) can be impossible numbers; show them as not
+        estimable.
     """
 
     alpha: float
@@ -47,6 +66,7 @@ class AlphaResult:
     n: int
     n_rows: int
     k: int
+    positive_semidefinite: bool
 
 
 def cronbach_alpha(items: ItemData, ci: float | None = 0.95) -> AlphaResult:
@@ -114,7 +134,7 @@ def cronbach_alpha(items: ItemData, ci: float | None = 0.95) -> AlphaResult:
     >>> round(result.alpha, 10), round(result.ci_low, 10), round(result.ci_high, 10)
     (0.9416058394, 0.7049557829, 0.9934970057)
     """
-    if ci is not None and not (0.0 < ci < 1.0):
+    if ci is not None and not (0.0 < check_number(ci, "ci") < 1.0):
         raise ValueError(f"ci must be between 0 and 1 (e.g. 0.95), got {ci}")
     matrix = as_item_matrix(items, min_items=2)
     moments = item_moments(matrix.values)
@@ -134,6 +154,7 @@ def cronbach_alpha(items: ItemData, ci: float | None = 0.95) -> AlphaResult:
         n=moments.n_complete,
         n_rows=moments.n_rows,
         k=cov.shape[0],
+        positive_semidefinite=is_positive_semidefinite(cov),
     )
 
 
@@ -148,6 +169,50 @@ def feldt_interval(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[f
     low = 1.0 - (1.0 - alpha) * float(special.fdtri(df1, df2, 1.0 - tail))
     high = 1.0 - (1.0 - alpha) * float(special.fdtri(df1, df2, tail))
     return low, high
+
+
+def is_positive_semidefinite(matrix: npt.ArrayLike, *, tolerance: float = 1e-10) -> bool:
+    r"""Whether a symmetric matrix (a pairwise covariance or correlation matrix) is positive semi-definite.
+
+    A matrix is positive semi-definite when no eigenvalue is negative:
+    :math:`\lambda_{min} \ge -\text{tolerance}\cdot\max(1, \lambda_{max})` (relative, so rounding
+    in a matrix of large variances does not count). A complete-case covariance matrix always is;
+    a **pairwise** one (each entry on the rows that answered both items) need not be, and then
+    statistics derived from it can leave their range (an ``r_drop`` above 1, an alpha-if-deleted
+    above 1): treat those as not estimable.
+
+    Missing data: a NaN entry (a pair of items answered together by fewer than 2 respondents)
+    gives False: no matrix with a hole in it is a covariance matrix.
+
+    Parameters
+    ----------
+    matrix : 2-D array
+        Square and symmetric (only the lower triangle is read, as ``numpy.linalg.eigvalsh`` does).
+    tolerance : float, default 1e-10
+        Relative tolerance for eigenvalues below zero.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    Matches R ``min(eigen(C, symmetric = TRUE, only.values = TRUE)$values) >= -1e-10``.
+
+    >>> is_positive_semidefinite([[1.0, 0.9], [0.9, 1.0]])
+    True
+    >>> is_positive_semidefinite([[1.0, 1.2], [1.2, 1.0]])
+    False
+    """
+    values = np.asarray(matrix, dtype=np.float64)
+    if values.ndim != 2 or values.shape[0] != values.shape[1]:
+        raise ValueError(f"matrix must be square, got shape {values.shape}")
+    if values.size == 0:
+        return True
+    if not np.all(np.isfinite(values)):
+        return False
+    eigenvalues = np.linalg.eigvalsh(values)
+    return bool(eigenvalues[0] >= -tolerance * max(1.0, float(abs(eigenvalues[-1]))))
 
 
 def _checked_pairwise_cov(moments: ItemMoments, names: list[Hashable]) -> FloatArray:
@@ -183,7 +248,11 @@ def _alpha_std_from_cov(cov: FloatArray) -> float:
     scale = 1.0 / np.sqrt(variances)
     cor = cov * np.outer(scale, scale)
     np.fill_diagonal(cor, 1.0)
-    return float((1.0 - k / float(cor.sum())) * k / (k - 1.0))
+    total = float(cor.sum())
+    # 1'R1 = k + k(k-1)·r̄ is 0 when r̄ = -1/(k-1): k·r̄ / (1 + (k-1)·r̄) divides by zero there
+    if abs(total) <= 1e-12 * k * k:
+        return math.nan
+    return float((1.0 - k / total) * k / (k - 1.0))
 
 
 def omega_total(items: ItemData) -> float:
@@ -214,6 +283,11 @@ def omega_total(items: ItemData) -> float:
 
     Raises
     ------
+    ImproperSolutionError
+        (a ``ValueError``) The model has no proper solution: a Heywood case where the fit runs
+        towards a negative residual variance without reaching an optimum (lavaan returns an
+        improper solution there). A Heywood case that does reach an optimum returns its omega
+        with a ``RuntimeWarning``.
     ValueError
         Fewer than 3 items, a singular covariance matrix of the complete cases (too few complete
         rows, a constant item, a perfectly collinear item), or an optimisation that did not
@@ -295,6 +369,12 @@ def one_factor_ml(cov: FloatArray) -> tuple[FloatArray, FloatArray]:
         params = _fisher_scoring(cor, result.x, discrepancy)
         _, gradient = discrepancy(params)
         if not np.all(np.isfinite(params)) or float(np.max(np.abs(gradient))) > 1e-8:
+            if not np.all(np.isfinite(params)) or np.any(params[k:] < 0.0):
+                raise ImproperSolutionError(
+                    "the one-factor model has no proper solution (Heywood case: a residual variance "
+                    "runs negative, as lavaan's 'some estimated ov variances are negative'); "
+                    "omega is not estimable on these data"
+                )
             raise ValueError(f"the one-factor model did not converge: {result.message}")
     residuals = params[k:]
     if np.any(residuals < 0.0):
@@ -365,14 +445,17 @@ def item_analysis(
 
     Missing data: **pairwise** -- C is the pairwise-complete covariance matrix, as in psych, so
     alpha-if-deleted is well defined with missing values (JASP once crashed here). ``r_drop`` of an
-    item without variance is NaN.
+    item without variance is NaN. ``table.attrs["positive_semidefinite"]`` says whether C is
+    positive semi-definite (:func:`is_positive_semidefinite`); when it is not, ``r_drop`` can
+    exceed 1 and the row statistics are not estimable.
 
     Parameters
     ----------
     items : DataFrame or 2-D array
         Rows are respondents, columns are at least 2 items (reverse-keyed items recoded).
     scale_min, scale_max : float, optional
-        Nominal ends of the response scale for the floor and ceiling shares.
+        Nominal ends of the response scale for the floor and ceiling shares (numbers, with
+        ``scale_min < scale_max``).
 
     Returns
     -------
@@ -381,7 +464,9 @@ def item_analysis(
     Raises
     ------
     ValueError
-        As :func:`cronbach_alpha`.
+        As :func:`cronbach_alpha`; a non-finite scale end, or ``scale_min >= scale_max``.
+    TypeError
+        Non-numeric items, or a scale end that is not a number (e.g. the string ``"1"``).
 
     References
     ----------
@@ -393,6 +478,7 @@ def item_analysis(
     Matches R ``a <- psych::alpha(x)``: ``a$item.stats$n``, ``$mean``, ``$sd``, ``$r.drop``,
     ``a$alpha.drop$raw_alpha``.
     """
+    scale_min, scale_max = check_scale_ends(scale_min, scale_max)
     matrix = as_item_matrix(items, min_items=2)
     moments = item_moments(matrix.values)
     cov = _checked_pairwise_cov(moments, matrix.names)
@@ -411,7 +497,7 @@ def item_analysis(
     r_drop = np.where(variances > 0.0, r_drop, np.nan)
     n = np.diagonal(moments.pair_counts).copy()
     floor, ceiling = _floor_ceiling(matrix.values, n, scale_min, scale_max)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "n": n.astype(np.int64),
             "mean": moments.means,
@@ -424,6 +510,8 @@ def item_analysis(
         },
         index=pd.Index(matrix.names, name="item"),
     )
+    table.attrs["positive_semidefinite"] = is_positive_semidefinite(cov)
+    return table
 
 
 def _floor_ceiling(

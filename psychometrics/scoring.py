@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from psychometrics._input import ItemData, as_item_matrix, item_positions
+from psychometrics._input import ItemData, as_item_matrix, check_scale_ends, item_positions
 
 
 def score_scale(
@@ -67,8 +66,7 @@ def score_scale(
     >>> score_scale(np.array([[1, 5, np.nan, 2], [4, 4, 4, 4.0]]), reverse=[1]).tolist()
     [1.3333333333333333, 3.5]
     """
-    if not (math.isfinite(scale_min) and math.isfinite(scale_max)) or scale_min >= scale_max:
-        raise ValueError(f"scale_min must be below scale_max, got {scale_min} and {scale_max}")
+    check_scale_ends(scale_min, scale_max)
     matrix = as_item_matrix(items, min_items=1)
     values = matrix.values
     n_rows, k = values.shape

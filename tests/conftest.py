@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
@@ -28,6 +30,22 @@ from app.migrate import upgrade
 
 POSTGRES_URL_ENV = "VERBONDEN_TEST_DATABASE_URL"
 BACKENDS = ["sqlite", "postgresql"]
+
+# Property tests explore new examples on a developer's machine, but in CI (CI=true, as .ci/run
+# sets) every run tries the same ones: a suite that lands or not by chance is no gate. Cases that
+# hypothesis found are kept as @example on their test, so they run everywhere.
+hypothesis_settings.register_profile(
+    "verbonden-ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile("verbonden-dev", print_blob=True)
+hypothesis_settings.load_profile(
+    "verbonden-ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "verbonden-dev"
+)
 
 
 def postgres_server_url() -> str | None:

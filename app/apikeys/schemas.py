@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.auth import Scope
+from app.validation import EndMoment, PlainText
 
-KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PlainText]
 
 
 class ApiKeyCreate(BaseModel):
@@ -20,7 +21,10 @@ class ApiKeyCreate(BaseModel):
 
     name: KeyName
     scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
-    expires_at: AwareDatetime | None = None
+    expires_at: EndMoment | None = Field(
+        default=None,
+        description="A moment with a zone, or a date: the key works through that day",
+    )
     research: bool = False
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -13,6 +12,7 @@ from app.audit.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_ROW_ID, Audi
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
 from app.errors import NotFound
+from app.validation import EndMoment, StartMoment
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.admin))]
@@ -37,8 +37,12 @@ def list_audit_events(
     municipality_id: Annotated[
         int | None, Query(ge=1, le=MAX_ROW_ID, description="Research keys only; others see their own")
     ] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[
+        StartMoment | None, Query(description="From this moment on; a date alone: from the start of that day")
+    ] = None,
+    until: Annotated[
+        EndMoment | None, Query(description="Before this moment; a date alone: through the end of that day")
+    ] = None,
 ) -> AuditPage:
     """Newest first. A municipality's admin key sees its own municipality's events; a research key all."""
     wanted = AuditFilter(

@@ -22,6 +22,29 @@ class AuditFilter:
     until: datetime | None = None
 
 
+BULK_CHANGES = "verbonden_bulk_changes"
+"""``session.info`` key: rows changed by bulk UPDATE/DELETE statements, which no flush shows."""
+
+BulkChange = tuple[str, str, int, int | None, int | None]
+"""(table, verb, row id, wave id, municipality id)."""
+
+
+def note_bulk_changes(session: Session, table: str, verb: str, rows: Any) -> None:
+    """Note rows (id, wave id, municipality id) that a bulk statement changed, for the audit trail.
+
+    A repository that updates or deletes many rows in one statement calls this with the rows the
+    statement returned (``RETURNING``); :func:`app.audit.service.audit_changes` records them as it
+    records the rows of a flush.
+    """
+    noted: list[BulkChange] = session.info.setdefault(BULK_CHANGES, [])
+    noted.extend((table, verb, int(row[0]), row[1], row[2]) for row in rows)
+
+
+def take_bulk_changes(session: Session) -> list[BulkChange]:
+    """The bulk changes noted since the last call (and forget them)."""
+    return list(session.info.pop(BULK_CHANGES, []))
+
+
 def add(session: Session, event: AuditEvent) -> AuditEvent:
     session.add(event)
     session.flush()

@@ -124,12 +124,24 @@ def audit_changes(request: Request, session: SessionDep, principal: CurrentPrinc
                 if earlier is None or verb == "delete":
                     changes[(table, row_id)] = (verb, instance)
 
+    repository.take_bulk_changes(session)  # nothing from an earlier request of this session
     sa_event.listen(session, "after_flush", collect)
     try:
         yield
         session.flush()  # an update the route left unflushed
     finally:
         sa_event.remove(session, "after_flush", collect)
+    for table, verb, row_id, wave_id, municipality_id in repository.take_bulk_changes(session):
+        if table in MANAGED_TABLES and (table, row_id) not in changes:
+            record(
+                session,
+                principal,
+                f"{table}.{verb}",
+                object_type=table,
+                object_id=row_id,
+                wave_id=wave_id,
+                municipality_id=municipality_id,
+            )
     for (table, row_id), (verb, instance) in sorted(changes.items(), key=lambda item: item[0]):
         record(
             session,

@@ -21,8 +21,9 @@ class AnswerMatrix:
 
     ``values`` holds the answers as float64 with NaN for "weet ik niet" or unanswered, one
     contiguous column per item (Fortran order) and read-only, so :meth:`columns` can hand out
-    views; ``professional_ids`` and ``team_ids`` (``NO_TEAM`` when the team was deleted) label the
-    rows. ``dont_know`` marks the cells where "weet ik niet" was chosen (NaN in ``values``, like a
+    views; ``professional_ids`` (``NO_PROFESSIONAL`` for the self-report form, whose responses are
+    about no one) and ``team_ids`` (``NO_TEAM`` when the team was deleted) label the rows.
+    ``dont_know`` marks the cells where "weet ik niet" was chosen (NaN in ``values``, like a
     skipped item), same shape and order, so a report can show the don't-know share per item:
     ``matrix.dont_know[rows, column].mean()``. None when the matrix was built without it.
     """
@@ -50,6 +51,16 @@ class AnswerMatrix:
         column = self.dont_know[:, self.item_ids.index(item_id)]
         chosen = column if rows is None else column[rows]
         return float(chosen.mean()) if len(chosen) else None
+
+    def answered_rows(self) -> npt.NDArray[np.bool_]:
+        """Per row: whether the response answers at least one item.
+
+        A response whose every answer is "weet ik niet" is stored (README: it is a real answer), but
+        says nothing about anyone's score: it must count toward no group's size.
+        """
+        if self.values.shape[1] == 0:
+            return np.zeros(self.values.shape[0], dtype=bool)
+        return np.logical_not(np.isnan(self.values).all(axis=1))
 
     def columns(self, item_ids: tuple[str, ...] | list[str]) -> npt.NDArray[np.float64]:
         """The columns of ``item_ids``, in that order (read-only).

@@ -112,6 +112,17 @@ def response_exists(session: Session, submission_key: str) -> bool:
     return session.exec(statement).first() is not None
 
 
+def stored_answers(session: Session, submission_key: str) -> tuple[str, tuple[str, ...]] | None:
+    """The answers stored under ``submission_key`` and the item ids they follow, or None."""
+    statement = (
+        select(Response.answers, AnswerLayout.item_ids)
+        .join(AnswerLayout, col(AnswerLayout.id) == col(Response.layout_id))
+        .where(Response.submission_key == submission_key)
+    )
+    found = session.exec(statement).first()
+    return None if found is None else (found[0], tuple(found[1].split(",")))
+
+
 def insert_response(session: Session, values: dict[str, Any]) -> bool:
     """Insert one response in one statement; False when its submission key was stored before.
 

@@ -31,6 +31,7 @@ from app.models import (
     Professional,
     Wave,
 )
+from app.validation import could_be_token
 from instrument import Form, Instrument, Item, Scale
 
 LANGUAGES = ("nl", "en")
@@ -250,7 +251,7 @@ def open_questionnaire(
     ``for_municipality`` restricts the lookup to one municipality (the partner API), so a key never
     learns about another municipality's links.
     """
-    found = repository.invitation_with_context(session, token) if token else None
+    found = repository.invitation_with_context(session, token) if could_be_token(token) else None
     if found is None or (for_municipality is not None and found[0].municipality_id != for_municipality):
         raise LinkUnavailable(LinkProblem.unknown)
     invitation, wave, professional, municipality = found
@@ -387,9 +388,28 @@ def link_sender(session: Session, token: str) -> tuple[str, Municipality] | None
     return None if found is None else (found[0].form, found[3])
 
 
+def is_retry_of_stored(session: Session, key: str, answers: Mapping[str, object]) -> bool:
+    """Whether ``answers`` are the answers stored under ``key`` (a true retry of that submission).
+
+    False when the key was used for other answers: the client reuses an Idempotency-Key, and the
+    second answers would otherwise be dropped without a word.
+    """
+    stored = repository.stored_answers(session, key)
+    if stored is None:
+        return False
+    encoded, item_ids = stored
+    if not set(answers) <= set(item_ids):
+        return False
+    if any(
+        value is not None and not (isinstance(value, int) and 0 <= value <= 9) for value in answers.values()
+    ):
+        return False
+    return encode_answers(item_ids, answers) == encoded  # type: ignore[arg-type]
+
+
 def invitation_for_retry(session: Session, token: str, municipality_id: int | None) -> Invitation:
     """The invitation of a retried submission, even when a personal link is used up by it."""
-    invitation = repository.invitation_by_token(session, token)
+    invitation = repository.invitation_by_token(session, token) if could_be_token(token) else None
     if invitation is None or (municipality_id is not None and invitation.municipality_id != municipality_id):
         raise LinkUnavailable(LinkProblem.unknown)
     return invitation

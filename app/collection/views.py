@@ -34,6 +34,8 @@ SEND_ANYWAY_FIELD = "skipped"
 SEND_ANYWAY_VALUE = "send"
 MAX_FORM_FIELDS = 250
 MAX_FORM_BYTES = 64 * 1024
+MAX_FIELD_BYTES = 4096
+"""A field's name and value together, as sent (what Starlette's multipart parser allows a part)."""
 PAGE_CACHE_SIZE = 2048
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -205,7 +207,7 @@ class Posted:
 
 
 async def posted_form(request: Request) -> Posted:
-    """Parse the form body within limits: at most ``MAX_FORM_BYTES``, ``MAX_FORM_FIELDS`` fields.
+    """Parse the form body within limits: ``MAX_FORM_BYTES``, ``MAX_FORM_FIELDS`` of ``MAX_FIELD_BYTES``.
 
     The phone form posts ``application/x-www-form-urlencoded`` (a few hundred bytes), parsed with
     the standard library in one pass; any other body goes through Starlette's parser (no files).
@@ -218,6 +220,9 @@ async def posted_form(request: Request) -> Posted:
             body += chunk
             if len(body) > MAX_FORM_BYTES:
                 raise HTTPException(413, f"A form is at most {MAX_FORM_BYTES} bytes.")
+        # one field over its limit (a 60 KB "lang") is refused as a multipart part would be
+        if any(len(pair) - (b"=" in pair) > MAX_FIELD_BYTES for pair in bytes(body).split(b"&")):
+            raise HTTPException(413, f"A form field is at most {MAX_FIELD_BYTES} bytes.")
         try:
             pairs: list[tuple[str, Any]] = parse_qsl(
                 body.decode("utf-8", errors="replace"),
@@ -228,7 +233,7 @@ async def posted_form(request: Request) -> Posted:
         except ValueError:
             raise HTTPException(400, f"A form has at most {MAX_FORM_FIELDS} fields.") from None
     else:
-        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=4096)
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES)
         pairs = form.multi_items()
     fields: dict[str, str] = {}
     repeated: set[str] = set()

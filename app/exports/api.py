@@ -70,19 +70,18 @@ def export_responses(
     bom: Annotated[bool, Query(description="Start the CSV with a UTF-8 byte order mark (Excel)")] = False,
 ) -> Response:
     """Every response of a wave (one form, or all), with item answers and subscale scores."""
-    export = service.plan_response_export(
-        session,
-        principal,
-        wave_id=wave_id,
-        form=form,
-        min_group_size=request.app.state.settings.min_group_size,
+    # Planned and read in one snapshot (the stream session), so a response in a new layout that is
+    # committed meanwhile cannot cut the file short after its 200 was sent.
+    service.publish_for_export(
+        session, principal, wave_id=wave_id, min_group_size=request.app.state.settings.min_group_size
     )
+    export = service.plan_response_export(stream_session, principal, wave_id=wave_id, form=form)
     service.record_export(
         session, principal, kind="responses", wave_id=wave_id, form=form, file_format=format.value
     )
     if format is ResponsesFormat.csv:
         # The request's session commits (with the audit row) when this function returns; the rows
-        # stream afterwards through a session of their own.
+        # stream afterwards through the stream session that planned them.
         return StreamingResponse(
             service.iter_csv(stream_session, export, bom=bom),
             media_type=CSV_MEDIA_TYPE,
@@ -92,7 +91,7 @@ def export_responses(
     os.close(descriptor)
     path = Path(name)
     try:
-        service.write_sav(session, export, path)
+        service.write_sav(stream_session, export, path)
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -48,7 +48,6 @@ plus pyreadstat's row-by-row writing (no copy). :data:`MAX_SAV_ROWS` refuses lar
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import logging
@@ -68,6 +67,7 @@ from app.audit import service as audit
 from app.auth import Principal, Scope
 from app.collection import repository
 from app.errors import AppError, InvalidInput, NotFound
+from app.exports.spreadsheet import SafeCsvWriter, neutralise
 from app.instrument_registry import instrument_for_version, published_instrument
 from app.models import DONT_KNOW_ANSWER, MISSING_ANSWER, Wave
 from app.publication import service as publication
@@ -221,18 +221,26 @@ def _subscale_titles(instrument: Instrument) -> dict[str, str]:
     return titles
 
 
+def publish_for_export(session: Session, principal: Principal, *, wave_id: int, min_group_size: int) -> None:
+    """Publish what is due before a municipality key's export (as every output does); a research
+    key's export holds every row and needs no cut. Run in the request's own session: the export's
+    stream session then reads the published rows (a cut made by this very read may show from the
+    next export on: either way the file holds whole batches only)."""
+    if not principal.is_research:
+        wave = get_owned(session, Wave, wave_id, principal, label="wave")
+        publication.publish_due(session, wave, min_group_size=min_group_size)
+
+
 def plan_response_export(
-    session: Session, principal: Principal, *, wave_id: int, form: str | None, min_group_size: int
+    session: Session, principal: Principal, *, wave_id: int, form: str | None
 ) -> ResponseExport:
     """The columns of a wave's export: 404 for a wave the key may not see, 422 for an unknown form.
 
-    A municipality key's export holds the published responses only (what is due is published
-    first, as for every output); a research key's holds every row.
+    A municipality key's export holds the published responses only (see
+    :func:`publish_for_export`); a research key's holds every row.
     """
     wave = get_owned(session, Wave, wave_id, principal, label="wave")
     published_only = not principal.is_research
-    if published_only:
-        publication.publish_due(session, wave, min_group_size=min_group_size)
     instrument = instrument_for_version(wave.instrument_version)
     if form is not None and form not in instrument.forms:
         raise InvalidInput(
@@ -424,8 +432,12 @@ def iter_csv(
 ) -> Iterator[bytes]:
     """The CSV export as chunks of UTF-8 bytes: the header, then one chunk per batch of responses."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(export.columns)
+    SafeCsvWriter(buffer).writerow(export.columns)
+    # Text from people sits in the wave name, the professional's code and the team name; the other
+    # cells are ids, times, digits and the instrument's own words, formatted here.
+    meta = [name for name, _ in META_COLUMNS]
+    people_text = [meta.index(name) for name in ("wave_name", "professional_code", "team_name")]
+    writer = SafeCsvWriter(buffer, text_columns=people_text)
     yield ("\ufeff" if bom else "").encode("utf-8") + buffer.getvalue().encode("utf-8")
     wave_id = str(export.wave.id)
     wave_name = export.wave.name
@@ -457,18 +469,26 @@ def iter_csv(
 
 
 class _Interned:
-    """A string column as int32 codes into a list of distinct values (a categorical)."""
+    """A string column as int32 codes into a list of distinct values (a categorical).
+
+    The values are neutralised as the CSV's text cells are (:func:`neutralise`): an SPSS file is
+    opened in a spreadsheet too, after a conversion.
+    """
 
     def __init__(self) -> None:
         self.code_of: dict[str | None, int] = {None: -1}
+        self.code_of_clean: dict[str, int] = {}
         self.values: list[str] = []
         self.chunks: list[npt.NDArray[np.int32]] = []
 
     def add(self, values: list[str] | list[str | None]) -> None:
         code_of = self.code_of
         for value in set(values) - code_of.keys():
-            code_of[value] = len(self.values)
-            self.values.append(value)  # type: ignore[arg-type]
+            clean = neutralise(value)
+            if clean not in self.code_of_clean:
+                self.code_of_clean[clean] = len(self.values)
+                self.values.append(clean)
+            code_of[value] = self.code_of_clean[clean]
         self.chunks.append(
             np.fromiter((code_of[value] for value in values), dtype=np.int32, count=len(values))
         )
@@ -518,7 +538,7 @@ def response_frame(session: Session, export: ResponseExport) -> pd.DataFrame:
     columns: dict[str, Any] = {
         "wave_id": np.full(rows, export.wave.id, dtype=np.int32),
         "wave_name": pd.Categorical.from_codes(
-            np.zeros(rows, dtype=np.int8), categories=pd.Index([export.wave.name], dtype=object)
+            np.zeros(rows, dtype=np.int8), categories=pd.Index([neutralise(export.wave.name)], dtype=object)
         ),
         "form": strings["form"].categorical(),
         "instrument_version": strings["instrument_version"].categorical(),
@@ -559,7 +579,7 @@ def write_sav(session: Session, export: ResponseExport, path: Path) -> int:
     }
     formats.update({SCORE_PREFIX + subscale: "F8.3" for subscale in export.score_columns})
     formats.update({"wave_id": "F8.0", "team_id": "F8.0", "submitted_at": "DATETIME20"})
-    file_label = f"verbonden {export.wave.name} ({export.wave.instrument_version})"
+    file_label = neutralise(f"verbonden {export.wave.name} ({export.wave.instrument_version})")
     file_label = file_label.encode("utf-8")[:MAX_SAV_FILE_LABEL].decode("utf-8", "ignore")
     pyreadstat.write_sav(
         frame,
@@ -624,13 +644,13 @@ def codebook_csv(entries: list[CodebookEntry]) -> str:
     rows = codebook_rows(entries)
     buffer = io.StringIO()
     if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n")
-        writer.writeheader()
+        writer = SafeCsvWriter(buffer)
+        writer.writerow(list(rows[0]))
         writer.writerows(
-            {
-                key: "" if value is None else str(value).lower() if isinstance(value, bool) else value
-                for key, value in row.items()
-            }
+            [
+                "" if value is None else str(value).lower() if isinstance(value, bool) else value
+                for value in row.values()
+            ]
             for row in rows
         )
     return buffer.getvalue()

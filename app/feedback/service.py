@@ -25,11 +25,11 @@ from app.feedback.items import ItemExtremes, own_item_extremes
 from app.models import FeedbackLink, Professional, Wave
 from app.reports.schemas import GroupScore, GroupScores, ScoresReport
 from app.reports.service import Grouping, Selection, _subscale_scores, scores_report, select_answers
+from app.validation import could_be_token
 from instrument.schema import Form
 
 RATED_FORMS = ("jongere", "ouder")
 """The forms on which others rate the professional (``professional`` is about their own place)."""
-MAX_TOKEN_LENGTH = 64
 MAX_WAVE_ID = 2**31 - 1
 RELIABLE = 0.70
 """The reliability a professional's mean should reach; ``respondents_needed`` aims at the same."""
@@ -92,7 +92,7 @@ class Feedback:
 
 def open_link(session: Session, token: str) -> FeedbackLink:
     """The usable link behind ``token``; unknown 404, revoked or expired 410."""
-    link = repository.link_by_token(session, token) if 0 < len(token) <= MAX_TOKEN_LENGTH else None
+    link = repository.link_by_token(session, token) if could_be_token(token) else None
     if link is None:
         raise FeedbackUnavailable(LinkProblem.unknown)
     if link.revoked_at is not None:

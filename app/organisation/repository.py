@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import ColumnElement, func, null, update
 from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, SQLModel, col, select
 
+from app.audit.repository import note_bulk_changes
 from app.auth import Principal
 from app.models import FeedbackLink, Invitation, Partner, Professional, Response, Team, Wave
 from app.tenancy import Owned, get_owned, scoped
@@ -68,34 +69,50 @@ def delete(session: Session, row: Owned) -> None:
     session.flush()
 
 
-# The database cascades these too (ondelete); doing it here keeps the session's loaded objects in step.
+# The database cascades these too (ondelete); doing it here keeps the session's loaded objects in step,
+# and the rows each statement changed (RETURNING) go to the audit trail like the rows of a flush.
 
 
 def detach_professionals_from_partner(session: Session, partner: Partner) -> None:
-    session.exec(
+    changed = session.execute(
         update(Professional)
         .where(col(Professional.municipality_id) == partner.municipality_id)
         .where(col(Professional.partner_id) == partner.id)
         .values(partner_id=None)
+        .returning(col(Professional.id), null(), col(Professional.municipality_id))
     )
+    note_bulk_changes(session, "professional", "update", changed.all())
 
 
 def delete_what_belongs_to_professional(session: Session, professional: Professional) -> None:
     """The professional's invitations and feedback links, and the responses about them."""
-    for model in (Invitation, FeedbackLink, Response):
-        session.exec(
+    models: tuple[tuple[type[Invitation] | type[FeedbackLink] | type[Response], str], ...] = (
+        (Invitation, "invitation"),
+        (FeedbackLink, "feedback_link"),
+        (Response, "response"),
+    )
+    for model, table in models:
+        deleted = session.execute(
             sql_delete(model)
             .where(col(model.municipality_id) == professional.municipality_id)
             .where(col(model.professional_id) == professional.id)
+            .returning(
+                col(model.id),
+                col(model.wave_id) if hasattr(model, "wave_id") else null(),
+                col(model.municipality_id),
+            )
         )
+        note_bulk_changes(session, table, "delete", deleted.all())
 
 
 def delete_invitations_of_wave(session: Session, wave: Wave) -> None:
-    session.exec(
+    deleted = session.execute(
         sql_delete(Invitation)
         .where(col(Invitation.municipality_id) == wave.municipality_id)
         .where(col(Invitation.wave_id) == wave.id)
+        .returning(col(Invitation.id), col(Invitation.wave_id), col(Invitation.municipality_id))
     )
+    note_bulk_changes(session, "invitation", "delete", deleted.all())
 
 
 def code_taken(session: Session, municipality_id: int, code: str, *, except_id: int | None = None) -> bool:

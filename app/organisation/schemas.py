@@ -1,18 +1,17 @@
 """Request and response shapes of the management API: XCreate / XUpdate in, XPublic out.
 
 Inputs forbid unknown fields, so a misspelt field is a 422 rather than silently ignored. Every text
-has a maximum length, and every timestamp must carry a timezone.
+has a maximum length and holds no control, zero-width or bidi characters; a timestamp carries a
+timezone, or is a date alone (that day in Europe/Amsterdam; see :mod:`app.validation`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,6 +20,7 @@ from pydantic import (
 )
 
 from app.models import InvitationKind, PartnerKind
+from app.validation import EndMoment, PlainText, StartMoment
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -28,8 +28,8 @@ MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), PlainText]
+ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PlainText]
 ProfessionalCode = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
 ]
@@ -37,14 +37,8 @@ ModuleId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern
 
 
 # Stored and answered in UTC, so a created object reads back exactly as it was returned.
-def _in_utc(moment: datetime) -> datetime:
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:30+01:00 has no UTC equivalent
-        raise ValueError("the moment lies outside the years 1-9999 in UTC") from None
-
-
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+UtcDatetime = StartMoment
+UtcEndDatetime = EndMoment
 FormId = Literal["jongere", "ouder", "professional"]
 
 
@@ -150,7 +144,7 @@ def _closes_after_opens(opens_at: datetime | None, closes_at: datetime | None) -
 class WaveCreate(_Input):
     name: Name
     opens_at: UtcDatetime
-    closes_at: UtcDatetime | None = None
+    closes_at: UtcEndDatetime | None = None
     modules: list[ModuleId] = Field(default_factory=list, max_length=20)
     professional_feedback: bool = Field(
         default=True,
@@ -168,7 +162,7 @@ class WaveCreate(_Input):
 class WaveUpdate(_Input):
     name: Name | None = None
     opens_at: UtcDatetime | None = None
-    closes_at: UtcDatetime | None = None
+    closes_at: UtcEndDatetime | None = None
     modules: list[ModuleId] | None = Field(default=None, max_length=20)
     professional_feedback: bool | None = None
 
@@ -206,11 +200,11 @@ class InvitationCreate(_Input):
     form: FormId
     professional_id: RowId
     kind: InvitationKind = InvitationKind.open
-    expires_at: UtcDatetime | None = None
+    expires_at: UtcEndDatetime | None = None
 
 
 class InvitationUpdate(_Input):
-    expires_at: UtcDatetime | None = None
+    expires_at: UtcEndDatetime | None = None
     revoked: bool | None = Field(default=None, description="true revokes; a revocation is final.")
 
 
@@ -247,7 +241,7 @@ class FeedbackLinkStatus(StrEnum):
 
 
 class FeedbackLinkCreate(_Input):
-    expires_at: UtcDatetime | None = None
+    expires_at: UtcEndDatetime | None = None
 
 
 class FeedbackLinkPublic(_Output):

@@ -18,7 +18,7 @@ import numpy as np
 from sqlmodel import Session
 
 from app.collection.answers import NO_PROFESSIONAL, NO_TEAM, answer_matrix
-from app.db import utcnow
+from app.db import ReadSession, utcnow
 from app.errors import Conflict, InvalidInput
 from app.instrument_registry import instrument_for_version
 from app.models import PublicationCut, Wave
@@ -122,6 +122,24 @@ def publish_due(
     assert wave.id is not None
     if not due_batches(session, wave, min_group_size):
         return None
+    if isinstance(session, ReadSession):
+        # A reading request on SQLite holds no write lock: the cut is made in a short writing
+        # transaction of its own, and the request then reads on from a snapshot that holds it.
+        with Session(session.write_engine, expire_on_commit=False) as writer:
+            written = writer.get(Wave, wave.id)
+            assert written is not None
+            cut = _make_cut(writer, written, min_group_size, now)
+            writer.commit()
+        session.restart_snapshot()
+        return cut
+    return _make_cut(session, wave, min_group_size, now)
+
+
+def _make_cut(
+    session: Session, wave: Wave, min_group_size: int, now: datetime | None
+) -> PublicationCut | None:
+    """Under the wave's cut lock, work the batches out again and publish them as one new cut."""
+    assert wave.id is not None
     repository.lock_cuts_of_wave(session, wave.id)
     batches = due_batches(session, wave, min_group_size)
     if not batches:

@@ -74,6 +74,11 @@ class Selection:
         return self.cut.made_at if self.cut is not None else None
 
     @property
+    def about_professional(self) -> bool:
+        """Whether the form rates a professional; the self-report form does not (no professional level)."""
+        return any(item.names_professional for item in self.form.items(self.modules))
+
+    @property
     def scale_points(self) -> list[int]:
         return list(self.instrument.scale.points)
 
@@ -383,7 +388,14 @@ def _dense_codes(labels: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], 
 
 
 def scores_report(session: Session, selection: Selection, level: Level) -> ScoresReport:
-    """Scores per group of ``level``; 422 per professional for a wave that publishes no such numbers."""
+    """Scores per group of ``level``; 422 per professional on a form that rates no professional
+    (the self-report) and for a wave that publishes no numbers per professional."""
+    if level == "professional" and not selection.about_professional:
+        detail = (
+            f"The form {selection.form.id} is a self-report: it has no scores per professional; "
+            "use level=team."
+        )
+        raise InvalidInput(detail, errors=[{"loc": ["query", "level"], "msg": detail}])
     if level == "professional" and not selection.wave.professional_feedback:
         message = (
             f"wave {selection.wave.id} publishes no numbers per professional (professional_feedback "

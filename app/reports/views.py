@@ -78,7 +78,11 @@ def render_report(
     """The whole page as one string (the HTTP route and ``verbonden report --format html`` use it)."""
     reliability = service.reliability_report(selection)
     teams = service.scores_report(session, selection, "team")
-    per_professional = service.scores_report(session, selection, "professional") if professionals else None
+    per_professional = (
+        service.scores_report(session, selection, "professional")
+        if professionals and selection.about_professional
+        else None
+    )
     form = selection.form
     titles: dict[str, str] = {subscale.id: subscale.title[lang] for subscale in form.core_subscales.values()}
     for module in form.modules.values():

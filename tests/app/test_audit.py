@@ -124,6 +124,7 @@ def test_every_management_change_is_recorded_once(client, session):
         ("invitation.create", invitation["id"]),
         ("team.update", team["id"]),
         ("invitation.update", invitation["id"]),
+        ("invitation.delete", invitation["id"]),  # taken with the professional (#13)
         ("professional.delete", professional["id"]),
         ("partner.delete", partner["id"]),
     ]
@@ -227,4 +228,4 @@ def test_audit_rows_outlive_their_key_and_wave(client, session):
     professional = make_professional(session, make_team(session, municipality))
     make_invitation(session, wave, professional)
     assert client.delete(f"/api/v1/professionals/{professional.id}", headers=headers).status_code == 204
-    assert [event.action for event in events(session)] == ["professional.delete"]
+    assert [event.action for event in events(session)] == ["invitation.delete", "professional.delete"]

@@ -489,9 +489,7 @@ def test_csv_streams_thousands_of_rows_in_batches(session, client, world, monkey
         bom=False,
     )
     assert isinstance(routed, StreamingResponse)
-    export = service.plan_response_export(
-        session, principal, wave_id=wave.id, form="jongere", min_group_size=5
-    )
+    export = service.plan_response_export(session, principal, wave_id=wave.id, form="jongere")
     chunks = list(service.iter_csv(session, export))
     assert len(chunks) == 1 + math.ceil(3003 / 700)  # the header, then one chunk per batch
 

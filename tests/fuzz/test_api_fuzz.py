@@ -1,8 +1,10 @@
 """Schemathesis against the app's own OpenAPI schema: no 5xx, and every response matches its schema.
 
-The ASGI app runs on a migrated throw-away SQLite database holding one municipality with a team, a
-professional, a wave, an invitation and a response, and a key of that municipality with every scope,
-so the generated requests get past 401/403 into the routes. Bounded and derandomized.
+The ASGI app runs on a migrated throw-away database (SQLite and PostgreSQL) holding one municipality
+with a team, a professional, a wave, an invitation and a response, and a key of that municipality with
+every scope, so the generated requests get past 401/403 into the routes. Bounded and derandomized.
+Hostile values the schema does not generate by itself (NUL, bidi and zero-width characters, zone-less
+and extreme times, oversized bodies) are fuzzed in tests/fuzz/test_hostile_input_fuzz.py.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from app.auth import Scope
 from app.collection import service
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import Database, new_database, remove_database
+from tests.conftest import BACKENDS, Database, new_database, remove_database
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import (
     make_key,
@@ -37,9 +39,11 @@ pytestmark = pytest.mark.slow
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 
-@pytest.fixture(scope="module")
-def fuzz_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    database = new_database("sqlite", tmp_path_factory.mktemp("api-fuzz"))
+@pytest.fixture(scope="module", params=BACKENDS)
+def fuzz_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    database = new_database(request.param, tmp_path_factory.mktemp("api-fuzz"))
     yield database
     remove_database(database)
 

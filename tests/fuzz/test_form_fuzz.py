@@ -81,11 +81,36 @@ def key_stored(session: Session, submission_id: str) -> bool:
     )
 
 
-unicode_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+# NUL, bidi overrides and isolates, zero-width characters, the byte-order mark and controls: what
+# PostgreSQL cannot store or a name may not hold (#13), mixed into every kind of text below
+HOSTILE_CHARACTERS = "\x00\u202e\u2066\u2069\u200b\u200d\ufeff\x1b\r\t"
+unicode_text = st.one_of(
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=40),
+    st.text(st.sampled_from(HOSTILE_CHARACTERS + "abc3"), min_size=1, max_size=20),
+)
 answer_values = st.one_of(
     st.sampled_from(ON_SCALE),
     st.sampled_from(
-        ["", "0", "6", "9", "-1", "00", "05", "1.0", " 1", "1 ", "X", "true", "null", "٣", "²", "５"]
+        [
+            "",
+            "0",
+            "6",
+            "9",
+            "-1",
+            "00",
+            "05",
+            "1.0",
+            " 1",
+            "1 ",
+            "X",
+            "true",
+            "null",
+            "٣",
+            "²",
+            "５",
+            "3\x00",
+            "\u202e3",
+        ]
     ),
     st.integers().map(str),
     st.floats(allow_nan=True).map(str),
