@@ -38,8 +38,9 @@ def seed_every_form(session: Session) -> tuple[Wave, dict[str, str]]:
             level = 2.5 + rng.random() * 2
             for form in FORMS:
                 items = [item.id for item in instrument.form(form).items(())]
-                # one professional answers the self-report once (their own view), others rate them
-                count = 1 if form == "professional" else int(rng.integers(4, 10))
+                # each professional answers the self-report (three times here, so that a team of three
+                # fills a batch of five), young people and parents rate them
+                count = 3 if form == "professional" else int(rng.integers(7, 12))
                 for _ in range(count):
                     person = rng.normal(0, 0.8)
                     answers: dict[str, int | None] = {
@@ -89,10 +90,11 @@ def test_team_scores_of_every_form(client, every_form, form):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["level"] == "team"
-    assert len(body["groups"]) == 3
+    assert 1 <= len(body["groups"]) <= 3  # the teams with published batches
     for group in body["groups"]:
         for cell in group["scores"].values():
             assert {"n", "mean", "sd", "ci", "suppressed"} <= set(cell)
+            assert cell["suppressed"] or cell["n"] >= 5
 
 
 @pytest.mark.parametrize("form", ["jongere", "ouder"])
@@ -101,7 +103,7 @@ def test_professional_scores_of_the_forms_about_a_professional(client, every_for
     params = {"wave_id": wave.id, "form": form, "level": "professional"}
     response = client.get("/api/v1/reports/scores", params=params, headers=headers)
     assert response.status_code == 200, response.text
-    assert len(response.json()["groups"]) == 9
+    assert 1 <= len(response.json()["groups"]) <= 9  # the professionals with published batches
 
 
 def test_professional_scores_of_the_self_report_form_are_refused(client, every_form):
@@ -138,7 +140,7 @@ def test_the_command_line_report_of_every_form(session, every_form, form):
     if form == "professional":
         assert not selection.about_professional
     else:
-        assert len(service.scores_report(session, selection, "professional").groups) == 9
+        assert 1 <= len(service.scores_report(session, selection, "professional").groups) <= 9
 
 
 def test_a_response_of_only_dont_know_is_stored_but_answers_nothing(session):
@@ -155,6 +157,8 @@ def test_a_response_of_only_dont_know_is_stored_but_answers_nothing(session):
         assert store_response(
             session, questionnaire, checked, language="nl", key=submission_key("dk", str(answers))
         )
-    matrix = load_answer_matrix(session, wave_id=wave.id, form="jongere", municipality_id=municipality.id)
+    matrix = load_answer_matrix(
+        session, wave_id=wave.id, form="jongere", municipality_id=municipality.id, published=False
+    )
     assert matrix.n == 2
     assert sorted(matrix.answered_rows().tolist()) == [False, True]
