@@ -17,13 +17,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
 from app.db import SessionDep, utcnow
 from app.errors import Forbidden, Unauthorized
 from app.models import ApiKey
+from app.ratelimit import KEY_VERIFIED
 
 KEY_PREFIX = "vb_"
 KEY_RANDOM_BYTES = 32
@@ -94,10 +95,15 @@ _BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def get_principal(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller of an API route; 401 when the key is missing, unknown, revoked or expired."""
+    """The caller of an API route; 401 when the key is missing, unknown, revoked or expired.
+
+    Tells the rate limiter what it found (``KEY_VERIFIED``): a key is counted against itself only
+    once verified, and against the client address while made up or refused.
+    """
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Send an API key: Authorization: Bearer <key>.", headers=_BEARER_CHALLENGE)
     secret = credentials.credentials
@@ -110,7 +116,9 @@ def get_principal(
         or api_key.revoked_at is not None
         or (api_key.expires_at is not None and api_key.expires_at <= now)
     ):
+        setattr(request.state, KEY_VERIFIED, False)
         raise Unauthorized("This API key is unknown, revoked or expired.", headers=_BEARER_CHALLENGE)
+    setattr(request.state, KEY_VERIFIED, True)
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
         api_key.last_used_at = now
         session.add(api_key)
