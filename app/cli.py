@@ -15,6 +15,8 @@ from app.config import ConfigurationError, Settings, get_settings
 from app.db import get_engine
 from app.models import Municipality
 
+WORKER_HEALTHCHECK_SECONDS = 120
+
 cli = typer.Typer(
     help="verbonden: measure verbondenheid and report its reliability.",
     no_args_is_help=True,
@@ -88,6 +90,10 @@ def serve(
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
         log_level=settings.log_level,
+        # uvicorn's supervisor kills a worker that does not answer its ping within this time, and
+        # a worker busy importing numpy, pandas and scipy on a loaded machine takes longer than
+        # uvicorn's 5 seconds: every worker was killed and restarted before it could serve.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
