@@ -59,8 +59,9 @@ from fastapi.responses import Response
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.retry import Retry
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlmodel import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -72,7 +73,7 @@ logger = logging.getLogger("verbonden.ratelimit")
 WINDOW_SECONDS = 60
 MAX_TRACKED = 100_000
 MAX_VERIFIED_KEYS = 10_000
-REDIS_TIMEOUT_SECONDS = 0.25
+REDIS_TIMEOUT_SECONDS = 1.0
 REDIS_RETRY_SECONDS = 5.0
 API_PREFIXES = ("/api/", "/reports/")
 KEY_VERIFIED = "api_key_verified"
@@ -201,8 +202,9 @@ class RedisCounters:
             options: dict[str, Any] = {
                 "socket_timeout": REDIS_TIMEOUT_SECONDS,
                 "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
-                # Fail fast and fall back: redis-py would otherwise retry with back-off for seconds.
-                "retry": Retry(NoBackoff(), 0),
+                # One immediate retry on a broken connection (one that went stale while idle);
+                # none on a timeout, and no back-off: fail fast and count in memory instead.
+                "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
             }
             self._storage = RedisStorage(
                 limits_storage_uri(self.url), implementation="redispy", key_prefix=self.key_prefix, **options

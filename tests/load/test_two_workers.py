@@ -112,6 +112,12 @@ def stored(database: Database) -> int:
         return session.exec(select(func.count()).select_from(Response)).one()
 
 
+def server_log(path: Path) -> str:
+    """What the server logged, without the access lines."""
+    lines = path.read_text().splitlines()
+    return "\n".join(line for line in lines if "verbonden.access" not in line)[-4000:]
+
+
 def in_turn(connections: list[WorkerConnection], count: int, method: str, path: str, **options) -> list[int]:
     """Send the same request ``count`` times, to each worker in turn; the statuses in order."""
     return [connections[number % len(connections)].status(method, path, **options) for number in range(count)]
@@ -140,33 +146,55 @@ def shared_redis() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def limited(postgres, shared_redis) -> Iterator[tuple[str, Seeded, Database]]:
-    """Two workers on PostgreSQL and Redis with small limits; no trusted proxies."""
+def redis_behind_proxy(shared_redis) -> Iterator[CuttableProxy]:
+    """The tests' Redis, reached through a proxy a test can cut (Redis itself keeps running)."""
+    target = redis.connection.parse_url(shared_redis)
+    proxy = CuttableProxy((target.get("host", "127.0.0.1"), int(target.get("port", 6379))))
+    proxy.start()
+    yield proxy
+    proxy.cut()
+
+
+@dataclass
+class Server:
+    base_url: str
+    seeded: Seeded
+    database: Database
+    log_path: Path
+
+
+@pytest.fixture(scope="module")
+def limited(postgres, shared_redis, redis_behind_proxy, tmp_path_factory) -> Iterator[Server]:
+    """Two workers on PostgreSQL and Redis with small limits; 127.0.0.1 is the one trusted proxy."""
     seeded = seed(postgres, "Tweewerk")
+    database_number = redis.connection.parse_url(shared_redis).get("db", 0)
+    log_path = tmp_path_factory.mktemp("limited") / "server.log"
     with running_server(
         postgres.url,
         workers=WORKERS,
-        redis_url=shared_redis,
+        log_path=log_path,
+        redis_url=f"redis://127.0.0.1:{redis_behind_proxy.port}/{database_number}",
         secret_key=secrets.token_urlsafe(32),
         api_rate_limit=str(API_LIMIT),
         submit_rate_limit=str(LINK_LIMIT),
         submit_address_rate_limit=str(ADDRESS_LIMIT),
+        trusted_proxies="127.0.0.1",
     ) as base_url:
         form = WorkerConnection(base_url).request("GET", f"/s/{seeded.links[0]}")[2].decode()
         seeded.items = list(dict.fromkeys(re.findall(r'name="([a-z]{2}_[a-z]{2}_\d+)"', form)))
         assert seeded.items
-        yield base_url, seeded, postgres
+        yield Server(base_url, seeded, postgres, log_path)
 
 
 def test_the_api_limit_by_address_is_one_count_for_both_workers(limited):
-    base_url, _, _ = limited
+    base_url = limited.base_url
     workers = one_connection_per_worker(base_url, WORKERS, source="127.0.0.2")
     statuses = in_turn(workers, API_LIMIT + 10, "GET", "/api/v1/instrument")
     assert statuses == [200] * API_LIMIT + [429] * 10  # not 2 x API_LIMIT
 
 
 def test_a_verified_key_has_one_count_for_both_workers(limited):
-    base_url, seeded, _ = limited
+    base_url, seeded = limited.base_url, limited.seeded
     workers = one_connection_per_worker(base_url, WORKERS, source="127.0.0.3")
     statuses = in_turn(workers, API_LIMIT + 10, "GET", "/api/v1/teams", headers=bearer(seeded.manage_key))
     # Each worker counts the key's first request against the address (it has not seen the key
@@ -175,7 +203,7 @@ def test_a_verified_key_has_one_count_for_both_workers(limited):
 
 
 def test_made_up_keys_and_forwarded_headers_gain_nothing(limited):
-    base_url, _, _ = limited
+    base_url = limited.base_url
     workers = one_connection_per_worker(base_url, WORKERS, source="127.0.0.4")
     statuses = [
         workers[number % WORKERS].status(
@@ -192,7 +220,7 @@ def test_made_up_keys_and_forwarded_headers_gain_nothing(limited):
 
 
 def test_the_link_and_address_limits_are_one_count_for_both_workers(limited):
-    base_url, seeded, database = limited
+    base_url, seeded, database = limited.base_url, limited.seeded, limited.database
     workers = one_connection_per_worker(base_url, WORKERS, source="127.0.0.5")
     before = stored(database)
     link, other = seeded.links[1], seeded.links[2]
@@ -206,7 +234,7 @@ def test_the_link_and_address_limits_are_one_count_for_both_workers(limited):
 
 
 def test_a_revoked_key_is_refused_by_both_workers_at_once(limited):
-    base_url, seeded, _ = limited
+    base_url, seeded = limited.base_url, limited.seeded
     workers = one_connection_per_worker(base_url, WORKERS, source="127.0.0.6")
     key_id, secret = seeded.keys[0]
     assert [worker.status("GET", "/api/v1/teams", headers=bearer(secret)) for worker in workers] == [200, 200]
@@ -221,7 +249,7 @@ def test_a_revoked_key_is_refused_by_both_workers_at_once(limited):
 
 
 def test_a_closed_or_revoked_link_is_refused_by_both_workers_at_once(limited):
-    base_url, seeded, database = limited
+    base_url, seeded, database = limited.base_url, limited.seeded, limited.database
     workers = one_connection_per_worker(base_url, WORKERS, source="127.0.0.7")
     manage = bearer(seeded.keys[1][1])
     for link in (seeded.closing_link, seeded.revocable_link):
@@ -251,7 +279,7 @@ SUBMISSIONS_PER_PAIR = 40
 
 
 @pytest.fixture(scope="module")
-def unlimited(postgres, shared_redis) -> Iterator[tuple[str, Seeded, Database]]:
+def unlimited(postgres, shared_redis) -> Iterator[Server]:
     """Two workers on PostgreSQL and Redis, limits off: for volume."""
     seeded = seed(postgres, "Volumestad", links=5)
     with running_server(
@@ -259,13 +287,13 @@ def unlimited(postgres, shared_redis) -> Iterator[tuple[str, Seeded, Database]]:
     ) as base_url:
         form = WorkerConnection(base_url).request("GET", f"/s/{seeded.links[0]}")[2].decode()
         seeded.items = list(dict.fromkeys(re.findall(r'name="([a-z]{2}_[a-z]{2}_\d+)"', form)))
-        yield base_url, seeded, postgres
+        yield Server(base_url, seeded, postgres, Path())
 
 
 def test_the_same_submission_on_both_workers_at_once_is_stored_once(unlimited):
     """Every submission goes to both workers at (nearly) the same moment, as a double tap whose two
     requests two workers take: each is answered 303 by both, and stored exactly once."""
-    base_url, seeded, database = unlimited
+    base_url, seeded, database = unlimited.base_url, unlimited.seeded, unlimited.database
     before = stored(database)
     first, second = connections_per_worker(base_url, WORKERS, each=PAIRS, source="127.0.0.8")
     plan = [
@@ -301,56 +329,33 @@ def test_the_same_submission_on_both_workers_at_once_is_stored_once(unlimited):
     assert stored(database) - before == total
 
 
-@pytest.fixture(scope="module")
-def redis_behind_proxy(shared_redis) -> Iterator[CuttableProxy]:
-    target = redis.connection.parse_url(shared_redis)
-    proxy = CuttableProxy((target.get("host", "127.0.0.1"), int(target.get("port", 6379))))
-    proxy.start()
-    yield proxy
-    proxy.cut()
-
-
-@pytest.fixture(scope="module")
-def outage(postgres, shared_redis, redis_behind_proxy, tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """Two workers whose Redis is reached through a proxy the test cuts; 127.0.0.1 is a trusted proxy."""
-    database_number = redis.connection.parse_url(shared_redis).get("db", 0)
-    log_path = tmp_path_factory.mktemp("outage") / "server.log"
-    with running_server(
-        postgres.url,
-        workers=WORKERS,
-        log_path=log_path,
-        redis_url=f"redis://127.0.0.1:{redis_behind_proxy.port}/{database_number}",
-        secret_key=secrets.token_urlsafe(32),
-        api_rate_limit=str(API_LIMIT),
-        trusted_proxies="127.0.0.1",
-    ) as base_url:
-        yield base_url, log_path
-
-
-def test_without_redis_both_workers_answer_and_count_alone_then_share_again(outage, redis_behind_proxy):
-    base_url, log_path = outage
+def test_without_redis_both_workers_answer_and_count_alone_then_share_again(limited, redis_behind_proxy):
+    base_url, log_path = limited.base_url, limited.log_path
     workers = one_connection_per_worker(base_url, WORKERS, source="127.0.0.9")
-    assert in_turn(workers, API_LIMIT + 2, "GET", "/api/v1/instrument") == [200] * API_LIMIT + [429] * 2
+    statuses = in_turn(workers, API_LIMIT + 2, "GET", "/api/v1/instrument")
+    assert statuses == [200] * API_LIMIT + [429] * 2, (statuses, server_log(log_path))
 
     redis_behind_proxy.cut()
-    workers = one_connection_per_worker(base_url, WORKERS, source="127.0.0.10")
-    statuses = in_turn(workers, 2 * API_LIMIT + 4, "GET", "/api/v1/instrument")
-    # Each worker counts in its own memory now: the limit holds per worker, and nothing fails.
-    assert Counter(statuses) == {200: 2 * API_LIMIT, 429: 4}
-    assert [worker.status("GET", "/readyz") for worker in workers] == [200, 200]
-    log = log_path.read_text()
-    assert log.count("Redis (VERBONDEN_REDIS_URL) does not answer") == WORKERS  # once per worker
-
-    redis_behind_proxy.start()
+    try:
+        workers = one_connection_per_worker(base_url, WORKERS, source="127.0.0.10")
+        statuses = in_turn(workers, 2 * API_LIMIT + 4, "GET", "/api/v1/instrument")
+        # Each worker counts in its own memory now: the limit holds per worker, and nothing fails.
+        assert Counter(statuses) == {200: 2 * API_LIMIT, 429: 4}, (statuses, server_log(log_path))
+        assert [worker.status("GET", "/readyz") for worker in workers] == [200, 200]
+        log = log_path.read_text()
+        assert log.count("Redis (VERBONDEN_REDIS_URL) does not answer") == WORKERS  # once per worker
+    finally:
+        redis_behind_proxy.start()
     time.sleep(REDIS_RETRY_SECONDS + 0.5)
     workers = one_connection_per_worker(base_url, WORKERS, source="127.0.0.11")
-    assert in_turn(workers, API_LIMIT + 2, "GET", "/api/v1/instrument") == [200] * API_LIMIT + [429] * 2
+    statuses = in_turn(workers, API_LIMIT + 2, "GET", "/api/v1/instrument")
+    assert statuses == [200] * API_LIMIT + [429] * 2, (statuses, server_log(log_path))
     assert log_path.read_text().count("Redis answers again") == WORKERS
     assert "Traceback" not in log_path.read_text()
 
 
-def test_a_trusted_proxy_names_the_client_address(outage):
-    base_url, _ = outage
+def test_a_trusted_proxy_names_the_client_address(limited):
+    base_url = limited.base_url
     (worker,) = one_connection_per_worker(base_url, 1, source="127.0.0.1")  # the trusted proxy
 
     def through_proxy(client: str, count: int) -> list[int]:
