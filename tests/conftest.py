@@ -108,10 +108,11 @@ def clean_redis(client: redis.Redis) -> None:
         client.delete(key)
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
+@contextmanager
+def tests_redis() -> Iterator[str]:
     """The tests' Redis database (``VERBONDEN_TEST_REDIS_URL``, else number 15 on 127.0.0.1:6379),
-    clean before and after the test. Skipped without a Redis server, unless CI requires one."""
+    clean before and after. Skipped without a Redis server, unless CI requires one
+    (``VERBONDEN_REQUIRE_REDIS=1``)."""
     url = redis_test_url()
     client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
     try:
@@ -127,6 +128,13 @@ def redis_url() -> Iterator[str]:
     finally:
         clean_redis(client)
         client.close()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The tests' Redis database, clean before and after the test (see :func:`tests_redis`)."""
+    with tests_redis() as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -37,7 +37,7 @@ from app.auth import create_api_key
 from app.db import utcnow
 from app.models import Response
 from app.ratelimit import REDIS_RETRY_SECONDS
-from tests.conftest import Database, clean_redis, new_database, redis_test_url, remove_database
+from tests.conftest import Database, new_database, remove_database, tests_redis
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import make_municipality, make_professional, make_team
 from tests.load.proxy import CuttableProxy
@@ -132,17 +132,9 @@ def postgres(tmp_path_factory) -> Iterator[Database]:
 
 @pytest.fixture(scope="module")
 def shared_redis() -> Iterator[str]:
-    """The tests' Redis database, for a module-wide server (see ``tests.conftest.redis_url``)."""
-    url = redis_test_url()
-    client = redis.Redis.from_url(url, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"the two-worker tests need Redis at {url} ({exc})")
-    clean_redis(client)
-    yield url
-    clean_redis(client)
-    client.close()
+    """The tests' Redis database, for the module's servers (see ``tests.conftest.tests_redis``)."""
+    with tests_redis() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
