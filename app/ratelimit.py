@@ -52,7 +52,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -136,16 +136,8 @@ class MovingWindowCounter:
             self._hits.popitem(last=False)
 
 
-class Counters(Protocol):
-    async def hit(self, kind: str, key: bytes, limit: int) -> int | None:
-        """Count one request of ``kind`` for ``key``; the seconds to wait when over ``limit``."""
-        ...
-
-
 class MemoryCounters:
     """One :class:`MovingWindowCounter` per kind, in this process."""
-
-    shared = False
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
@@ -158,6 +150,7 @@ class MemoryCounters:
         return counter
 
     async def hit(self, kind: str, key: bytes, limit: int) -> int | None:
+        """Count one request of ``kind`` for ``key``; the seconds to wait when over ``limit``."""
         return self.counter(kind).hit(key, limit)
 
     async def aclose(self) -> None:
@@ -192,10 +185,6 @@ class RedisCounters:
         self._strategy: MovingWindowRateLimiter | None = None
         self._storage: RedisStorage | None = None
 
-    @property
-    def shared(self) -> bool:
-        return not self.down
-
     def _strategy_here(self) -> MovingWindowRateLimiter:
         loop = asyncio.get_running_loop()
         if self._strategy is None or self._loop is not loop:
@@ -214,6 +203,7 @@ class RedisCounters:
         return self._strategy
 
     async def hit(self, kind: str, key: bytes, limit: int) -> int | None:
+        """As :meth:`MemoryCounters.hit`, in Redis; in memory while Redis does not answer."""
         now = time.monotonic()
         if self.down:
             if now < self._retry_at:
