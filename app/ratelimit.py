@@ -382,23 +382,36 @@ class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, owner: FastAPI) -> None:
         self.app = app
         self.owner = owner
+        self._read_from: Settings | None = None
+        self._limits = (0, 0, 0)
+
+    def limits_of(self, settings: Settings) -> tuple[int, int, int]:
+        """(per link, per address, per API key) from ``settings``, worked out once per settings object."""
+        if settings is not self._read_from:
+            self._limits = (
+                settings.submit_rate_limit,
+                settings.submit_limit_per_address,
+                settings.api_rate_limit,
+            )
+            self._read_from = settings
+        return self._limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        settings: Settings = self.owner.state.settings
+        per_link, per_address, per_key = self.limits_of(self.owner.state.settings)
         limits: RateLimits = self.owner.state.rate_limits
         path: str = scope.get("path", "")
         form = _FORM_PATH.match(path) if scope.get("method") == "POST" else None
-        if form is not None and (settings.submit_rate_limit > 0 or settings.submit_limit_per_address > 0):
+        if form is not None and (per_link > 0 or per_address > 0):
             token = form.group(1)
-            wait = await self.submission_wait(limits, settings, scope, token)
+            wait = await self.submission_wait(limits, scope, token, per_link, per_address)
             if wait is not None:
                 response = await busy_form(Request(scope, receive), self.owner, token, wait)
                 await response(scope, receive, send)
                 return
-        elif path.startswith(API_PREFIXES) and settings.api_rate_limit > 0:
+        elif path.startswith(API_PREFIXES) and per_key > 0:
             credential = bearer_credential(scope)
             key = limits.blind("key", credential) if credential else None
             counted = (
@@ -406,7 +419,7 @@ class RateLimitMiddleware:
                 if key is not None and key in limits.verified_keys
                 else limits.blind("address", client_address(scope))
             )
-            wait = await limits.counters.hit("api", counted, settings.api_rate_limit)
+            wait = await limits.counters.hit("api", counted, per_key)
             if wait is not None:
                 response = problem(
                     429,
@@ -426,17 +439,19 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
     @staticmethod
-    async def submission_wait(limits: RateLimits, settings: Settings, scope: Scope, token: str) -> int | None:
-        waits = []
-        if settings.submit_rate_limit > 0:
-            link = limits.blind("token", token)
-            waits.append(await limits.counters.hit("submit_link", link, settings.submit_rate_limit))
-        if settings.submit_limit_per_address > 0:
+    async def submission_wait(
+        limits: RateLimits, scope: Scope, token: str, per_link: int, per_address: int
+    ) -> int | None:
+        """Count a submission against its link and its address; the longer wait if over either."""
+        by_link = by_address = None
+        if per_link > 0:
+            by_link = await limits.counters.hit("submit_link", limits.blind("token", token), per_link)
+        if per_address > 0:
             address = limits.blind("address", client_address(scope))
-            waits.append(
-                await limits.counters.hit("submit_address", address, settings.submit_limit_per_address)
-            )
-        return max((seconds for seconds in waits if seconds is not None), default=None)
+            by_address = await limits.counters.hit("submit_address", address, per_address)
+        if by_link is None or by_address is None:
+            return by_link if by_address is None else by_address
+        return max(by_link, by_address)
 
 
 def install_rate_limits(app: FastAPI) -> None:
