@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from app.db import SessionDep, utcnow
 from app.errors import Forbidden, Unauthorized
 from app.models import ApiKey
+from app.ratelimit import KEY_VERIFIED
 
 KEY_PREFIX = "vb_"
 KEY_RANDOM_BYTES = 32
@@ -132,7 +133,11 @@ def get_principal(
     csrf_token: Annotated[str | None, Depends(posted_csrf_token)],
 ) -> Principal:
     """The caller of an API route: a Bearer key, else a signed-in session (writes need its CSRF
-    token); 401 when neither is there or the key is unknown, revoked or expired."""
+    token); 401 when neither is there or the key is unknown, revoked or expired.
+
+    Tells the rate limiter what it found (``KEY_VERIFIED``): a key is counted against itself only
+    once verified, and against the client address while made up or refused.
+    """
     if credentials is None or not credentials.credentials:
         # Imported here: the sign-in domain builds on this module.
         from app.users.sessions import principal_from_cookie
@@ -158,7 +163,9 @@ def get_principal(
         or api_key.revoked_at is not None
         or (api_key.expires_at is not None and api_key.expires_at <= now)
     ):
+        setattr(request.state, KEY_VERIFIED, False)
         raise Unauthorized("This API key is unknown, revoked or expired.", headers=_BEARER_CHALLENGE)
+    setattr(request.state, KEY_VERIFIED, True)
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
         api_key.last_used_at = now
         session.add(api_key)

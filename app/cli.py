@@ -15,6 +15,8 @@ from app.config import ConfigurationError, Settings, get_settings
 from app.db import get_engine
 from app.models import Municipality, User
 
+WORKER_HEALTHCHECK_SECONDS = 120
+
 cli = typer.Typer(
     help="verbonden: measure verbondenheid and report its reliability.",
     no_args_is_help=True,
@@ -68,16 +70,32 @@ def serve(
     import uvicorn
 
     settings = settings_or_exit()
+    processes = workers or settings.workers
+    if processes > 1 and not settings.redis_url:
+        typer.secho(
+            f"verbonden: warning: {processes} workers without VERBONDEN_REDIS_URL count rate limits "
+            f"each on their own, so every limit is {processes} times its setting; set "
+            "VERBONDEN_REDIS_URL to share them",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=processes,
         reload=reload,
         access_log=False,  # it would log client addresses and tokens; app.logging logs safely
-        proxy_headers=True,
+        # Forwarded headers only from VERBONDEN_TRUSTED_PROXIES (none by default): anyone else
+        # could claim any address in X-Forwarded-For and so escape the per-address limits.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
         log_level=settings.log_level,
+        # uvicorn's supervisor kills a worker that does not answer its ping within this time, and
+        # a worker busy importing numpy, pandas and scipy on a loaded machine takes longer than
+        # uvicorn's 5 seconds: every worker was killed and restarted before it could serve.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

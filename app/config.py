@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,8 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_SECRET_KEY = "change-me-development-only"  # noqa: S105 - a placeholder that production refuses
 DEFAULT_DATA_DIR = Path("data")
 SUPPORTED_DRIVERS = ("sqlite", "postgresql+psycopg")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+ADDRESS_LIMIT_FACTOR = 5
 
 
 class ConfigurationError(RuntimeError):
@@ -33,7 +36,10 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(default=None, ge=1)
     https: bool = False
     api_rate_limit: int = Field(default=600, ge=0)
-    submit_rate_limit: int = Field(default=30, ge=0)
+    submit_rate_limit: int = Field(default=60, ge=0)
+    submit_address_rate_limit: int | None = Field(default=None, ge=0)
+    redis_url: str | None = None
+    trusted_proxies: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
@@ -76,6 +82,39 @@ class Settings(BaseSettings):
             raise ValueError("use smtp://host:port (optionally ?starttls=true) or smtps://host:port")
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_supported(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        scheme = value.partition("://")[0]
+        if scheme not in REDIS_SCHEMES or not value.partition("://")[2]:
+            # The value may hold a password: the message never repeats it.
+            raise ValueError(
+                f"not a Redis URL; expected e.g. redis://localhost:6379/0 "
+                f"(schemes: {', '.join(REDIS_SCHEMES)})"
+            )
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_are_addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if entries == ["*"]:
+            return "*"
+        normalised = []
+        for entry in entries:
+            try:
+                # uvicorn compares networks strictly: 10.0.0.5/24 is written as 10.0.0.0/24.
+                network = ipaddress.ip_network(entry, strict=False) if "/" in entry else None
+                normalised.append(str(network) if network else str(ipaddress.ip_address(entry)))
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network; give the proxies' addresses, "
+                    "comma-separated, e.g. 10.0.0.5,172.28.0.0/24 (or * to trust every peer)"
+                ) from None
+        return ",".join(normalised)
+
     @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:
         weak_secret = self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32
@@ -85,6 +124,14 @@ class Settings(BaseSettings):
                 "set a long random value (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self
+
+    @property
+    def submit_limit_per_address(self) -> int:
+        """Submissions per minute per client address: the setting, else 5x the per-link limit
+        (a school behind one NAT address); so ``SUBMIT_RATE_LIMIT=0`` switches both off."""
+        if self.submit_address_rate_limit is not None:
+            return self.submit_address_rate_limit
+        return ADDRESS_LIMIT_FACTOR * self.submit_rate_limit
 
     @property
     def is_sqlite(self) -> bool:

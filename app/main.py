@@ -54,7 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         refuse_changed_instrument(app.state.engine)
+        await app.state.rate_limits.start()
         yield
+        await app.state.rate_limits.aclose()
 
     app = FastAPI(
         title="verbonden",

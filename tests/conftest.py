@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
@@ -30,6 +31,8 @@ from app.migrate import upgrade
 
 POSTGRES_URL_ENV = "VERBONDEN_TEST_DATABASE_URL"
 BACKENDS = ["sqlite", "postgresql"]
+REDIS_URL_ENV = "VERBONDEN_TEST_REDIS_URL"
+DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"  # the tests' own database number
 
 # Property tests explore new examples on a developer's machine, but in CI (CI=true, as .ci/run
 # sets) every run tries the same ones: a suite that lands or not by chance is no gate. Cases that
@@ -111,6 +114,45 @@ def remove_database(database: Database) -> None:
     database.dispose()
     if database.backend == "postgresql" and database.admin_url:
         drop_postgres_database(database.admin_url, make_url(database.url).database or "")
+
+
+def redis_test_url() -> str:
+    return os.environ.get(REDIS_URL_ENV) or DEFAULT_TEST_REDIS_URL
+
+
+def clean_redis(client: redis.Redis) -> None:
+    """Delete every key the service writes (``verbonden:...``) from the tests' Redis database."""
+    for key in client.scan_iter("verbonden:*", count=1000):
+        client.delete(key)
+
+
+@contextmanager
+def tests_redis() -> Iterator[str]:
+    """The tests' Redis database (``VERBONDEN_TEST_REDIS_URL``, else number 15 on 127.0.0.1:6379),
+    clean before and after. Skipped without a Redis server, unless CI requires one
+    (``VERBONDEN_REQUIRE_REDIS=1``)."""
+    url = redis_test_url()
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        if os.environ.get("VERBONDEN_REQUIRE_REDIS") == "1":
+            pytest.fail(f"VERBONDEN_REQUIRE_REDIS=1 but Redis at {url} does not answer ({exc})")
+        pytest.skip(f"Redis tests need a Redis server at {url} (set {REDIS_URL_ENV})")
+    clean_redis(client)
+    try:
+        yield url
+    finally:
+        clean_redis(client)
+        client.close()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The tests' Redis database, clean before and after the test (see :func:`tests_redis`)."""
+    with tests_redis() as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -29,6 +29,7 @@ from app.validation import could_be_token
 from instrument.schema import Form
 
 RATED_FORMS = ("jongere", "ouder")
+SELF_REPORT_FORM = "professional"
 """The forms on which others rate the professional (``professional`` is about their own place)."""
 MAX_WAVE_ID = 2**31 - 1
 RELIABLE = 0.70
@@ -88,6 +89,9 @@ class Feedback:
     min_group_size: int
     updated_at: datetime | None = None
     """When the wave's numbers were last published (None: nothing published yet)."""
+    team_self_report: list[tuple[dict[str, str], GroupScore]] = field(default_factory=list)
+    """The self-report side: the professional's team's published aggregate of the ``professional``
+    form per core subscale (title, cell), never the professional's own answers."""
 
 
 def open_link(session: Session, token: str) -> FeedbackLink:
@@ -138,6 +142,9 @@ def feedback(session: Session, *, token: str, wave_id: int | None, min_group_siz
             updated_at = selection.cut.made_at if selection.cut is not None else None
             if selection.matrix.n:  # a form with nothing published in this wave is not mentioned
                 forms.append(_form_feedback(session, selection, professional))
+    team_self_report = (
+        _team_self_report(session, wave, professional, min_group_size) if wave is not None else []
+    )
     record_read(session, link, professional, wave)
     return Feedback(
         link=link,
@@ -147,7 +154,33 @@ def feedback(session: Session, *, token: str, wave_id: int | None, min_group_siz
         forms=forms,
         min_group_size=min_group_size,
         updated_at=updated_at,
+        team_self_report=team_self_report,
     )
+
+
+def _team_self_report(
+    session: Session, wave: Wave, professional: Professional, min_group_size: int
+) -> list[tuple[dict[str, str], GroupScore]]:
+    """The team's published self-report cells (a team is the smallest cell of that form)."""
+    selection = select_answers(
+        session,
+        wave=wave,
+        form=SELF_REPORT_FORM,
+        municipality_id=professional.municipality_id,
+        min_group_size=min_group_size,
+    )
+    if not selection.matrix.n or professional.team_id is None:
+        return []
+    by_team = scores_report(session, selection, "team")
+    row = next((group for group in by_team.groups if group.team_id == professional.team_id), None)
+    if row is None:
+        return []
+    titles = _subscale_titles(selection.form)
+    return [
+        (titles[group.subscale], row.scores[group.subscale])
+        for group in selection.groups
+        if group.module is None and not row.scores[group.subscale].suppressed
+    ]
 
 
 def record_read(session: Session, link: FeedbackLink, professional: Professional, wave: Wave | None) -> None:

@@ -238,6 +238,15 @@ def _context(page: Feedback, token: str, lang: str) -> dict[str, Any]:
         "updated": t["updated"].format(datum=day_in_words(page.updated_at, lang), min=page.min_group_size)
         if page.updated_at is not None
         else None,
+        "team_self": [
+            {
+                "title": title[lang],
+                "value": decimal(cell.mean, lang),
+                "detail": answers(cell.n, t),
+            }
+            for title, cell in page.team_self_report
+            if cell.mean is not None
+        ],
         "switch_url": f"/f/{token}?" + urlencode({**wave_query, "lang": "en" if lang == "nl" else "nl"}),
         "other_waves": [
             {"name": wave.name, "url": f"/f/{token}?" + urlencode({"wave_id": wave.id, "lang": lang})}

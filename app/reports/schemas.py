@@ -28,6 +28,9 @@ class ItemStatistics(BaseModel):
     alpha_if_deleted: float | None = None
     distribution: list[float] | None = None
     """Share of the answers at each scale point, lowest first (of the answered ones)."""
+    dont_know: float | None = None
+    """Share of the subscale's respondents who chose "weet ik niet" for this item (part of
+    ``missing``, which also counts the ones who skipped it)."""
 
 
 class SubscaleReliability(BaseModel):

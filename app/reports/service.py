@@ -246,6 +246,7 @@ def _item_rows(
         warnings.append(f"Item analysis of {group.subscale} cannot be computed: {_reason(exc)}.")
         table = pd.DataFrame(index=list(group.item_ids))
     values = items.to_numpy()
+    dont_know = _dont_know_shares(selection, group)
     rows = []
     for position, item in enumerate(group.item_ids):
         column = values[:, position]
@@ -268,6 +269,7 @@ def _item_rows(
             r_drop=_correlation(found.get("r_drop")),
             alpha_if_deleted=number(found.get("alpha_if_deleted")),
             distribution=distribution,
+            dont_know=dont_know[position] if dont_know is not None else None,
         )
         rows.append(row)
         if row.r_drop is None and number(found.get("r_drop")) is not None:
@@ -293,6 +295,20 @@ def _item_rows(
                     f"(more than {FLOOR_CEILING_LIMIT:.0%}): the item tells little apart at that end."
                 )
     return rows
+
+
+def _dont_know_shares(selection: Selection, group: ScoringGroup) -> list[float] | None:
+    """Per item, the share of the subscale's respondents (anyone who answered one of its items)
+    who chose "weet ik niet" for it; None when the answers were read without that distinction."""
+    matrix = selection.matrix
+    if matrix.dont_know is None:
+        return None
+    respondents = ~np.isnan(selection.columns(group)).all(axis=1)
+    if not respondents.any():
+        return None
+    positions = [matrix.item_ids.index(item) for item in group.item_ids]
+    chosen = matrix.dont_know[respondents][:, positions]
+    return [float(share) for share in chosen.mean(axis=0)]
 
 
 def _correlation(value: Any) -> float | None:

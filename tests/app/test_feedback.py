@@ -373,3 +373,20 @@ def test_a_link_remembers_the_key_that_made_it(client, session):
     ).json()
     link = session.get(FeedbackLink, body["id"])
     assert link is not None and link.created_by_api_key_id == maker.id
+
+
+def test_the_self_report_side_is_the_teams_published_aggregate_only(client, session):
+    from app.instrument_registry import published_instrument
+    from tests.app.test_disclosure_attacks import store_self_report
+
+    seeded = seed(session, {"Noord": {"a": 6, "b": 0, "c": 0, "d": 0}}, missing=0.0)
+    items = [item.id for item in published_instrument().form("professional").items(())]
+    link = new_link(client, session, seeded, "a")
+    for name in ("a", "b", "c", "d"):
+        store_self_report(session, seeded, name, dict.fromkeys(items, 4))
+    waiting = client.get(page_path(link)).text
+    assert T["form_self"] not in waiting  # four self-reports: the team waits for a batch of five
+    store_self_report(session, seeded, "a", dict.fromkeys(items, 2))
+    html = unescape(client.get(page_path(link)).text)
+    section = html.split(T["form_self"], 1)[1].split("</section>", 1)[0]
+    assert T["answers"].format(n=5) in section and "3,6" in section  # (4 + 4 + 4 + 4 + 2) / 5

@@ -370,3 +370,23 @@ def test_a_wave_reads_only_its_own_responses(client, session, seeded):
         RELIABILITY, params={"wave_id": seeded.wave.id, "form": "jongere"}, headers=headers
     ).json()
     assert body["n_responses"] == sum(read_cut(session, seeded).published)
+
+
+def test_item_rows_show_the_dont_know_share_apart_from_skipped(client, session):
+    seeded = seed(session, {"Noord": {"a": 0}}, missing=0.0)
+    professional = seeded.professionals["a"]
+    items = item_ids()
+    for number in range(10):
+        answers: dict[str, int | None] = dict.fromkeys(items, 4)
+        if number < 2:
+            answers[items[0]] = None  # "weet ik niet"
+        store(session, seeded.wave, professional, answers)
+    headers = report_key(session, seeded)
+    body = client.get(
+        RELIABILITY, params={"wave_id": seeded.wave.id, "form": "jongere"}, headers=headers
+    ).json()
+    rows = {row["item"]: row for entry in body["subscales"] for row in entry["item_analysis"]}
+    assert rows[items[0]]["dont_know"] == pytest.approx(0.2) and rows[items[0]]["missing"] == pytest.approx(
+        0.2
+    )
+    assert rows[items[1]]["dont_know"] == 0.0

@@ -40,6 +40,15 @@ class CuttableProxy:
                 connection.shutdown(socket.SHUT_RDWR)
             connection.close()
 
+    def drop_connections(self) -> None:
+        """Close the open connections but keep accepting new ones (as a restarted NAT or firewall would)."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
@@ -51,6 +60,7 @@ class CuttableProxy:
             except OSError:
                 client.close()
                 continue
+            upstream.settimeout(None)  # the 5 s were for connecting: an idle connection stays open
             with self._lock:
                 self._connections += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):

@@ -27,8 +27,12 @@ STARTUP_SECONDS = 120  # a shared, busy machine can take long to import numpy, p
 
 
 @contextmanager
-def running_server(database_url: str, *, workers: int = 1, **settings: str) -> Iterator[str]:
-    """Serve ``database_url`` with ``verbonden serve``; yield the base URL; stop it afterwards."""
+def running_server(
+    database_url: str, *, workers: int = 1, log_path: Path | None = None, **settings: str
+) -> Iterator[str]:
+    """Serve ``database_url`` with ``verbonden serve``; yield the base URL; stop it afterwards.
+
+    The server's output goes to ``log_path`` when given (a test reads what it logged)."""
     port = free_port()
     env = {
         **os.environ,
@@ -38,7 +42,8 @@ def running_server(database_url: str, *, workers: int = 1, **settings: str) -> I
         "VERBONDEN_LOG_LEVEL": "warning",
         **{f"VERBONDEN_{name.upper()}": value for name, value in settings.items()},
     }
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe: a full pipe would block the server
+    # A file, not a pipe: a full pipe would block the server.
+    log = log_path.open("w+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "verbonden"), "serve"],
         cwd=ROOT,
