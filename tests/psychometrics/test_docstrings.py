@@ -15,6 +15,7 @@ import pytest
         "psychometrics.scoring",
         "psychometrics.multilevel",
         "psychometrics.nested",
+        "psychometrics.comparison",
     ],
 )
 def test_docstring_examples(module: str):
