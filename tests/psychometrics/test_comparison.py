@@ -48,7 +48,9 @@ def test_hedges_g_equals_metafor_escalc_smd(comparison_reference):
         expected = case["hedges"]  # escalc(measure = "SMD", vtype = "LS"); summary() ci.lb, ci.ub
         assert result.g == pytest.approx(expected["yi"], **CLOSED), case["label"]
         assert result.variance == pytest.approx(expected["vi"], **CLOSED)
-        assert [result.ci_low, result.ci_high] == pytest.approx([expected["ci_lb"], expected["ci_ub"]], **CLOSED)
+        assert [result.ci_low, result.ci_high] == pytest.approx(
+            [expected["ci_lb"], expected["ci_ub"]], **CLOSED
+        )
 
 
 def test_correlation_ci_equals_cor_test(comparison_reference):

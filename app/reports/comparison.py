@@ -1,0 +1,369 @@
+"""Comparisons of published groups: between two waves (change) and between youth and parents.
+
+Every number is computed from :func:`app.reports.service.select_answers` Selections (the waves'
+publication cuts) and shown only for the groups the scores report of that wave, form and level
+shows (the same cell rule, :func:`app.reports.disclosure.suppressed_groups`). A comparison is
+therefore a function of numbers already published (each group's n, mean and SD per wave and form);
+a group that is published in one wave only, or by one informant only, is not compared, and an
+informant group below the minimum is dropped, never merged into another.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlmodel import Session
+
+import psychometrics
+from app.collection.answers import NO_TEAM
+from app.errors import InvalidInput
+from app.reports import repository
+from app.reports.disclosure import suppressed_groups
+from app.reports.schemas import (
+    ChangeCell,
+    ChangeGroup,
+    ChangeLevel,
+    ChangeReport,
+    ChangeSubscale,
+    GroupCell,
+    InformantAgreement,
+    InformantCell,
+    InformantGroup,
+    InformantLevel,
+    InformantsReport,
+)
+from app.reports.service import CI_LEVEL, WAVE_TOTAL, Selection, _grouping, number
+from instrument.schema import ScoringGroup
+
+YOUTH_FORM = "jongere"
+PARENT_FORM = "ouder"
+EXPECTED_AGREEMENT = [0.2, 0.3]
+AGREEMENT_REFERENCE = (
+    "Agreement between different informants about the same young person is modest: mean r = .28 "
+    "across 119 studies (Achenbach, McConaughy & Howell, 1987, Psychological Bulletin 101, 213-232), "
+    "r ≈ .28 again in the meta-analysis of 341 studies by De Los Reyes et al. (2015, Psychological "
+    "Bulletin 141, 858-900). Those are correlations of individual ratings; here r is between the "
+    "youth and the parent mean of each group, which averages out some rater noise."
+)
+CHANGE_METHOD = (
+    "Difference = this wave - baseline, per group published in both waves. Respondents are "
+    "anonymous, so the waves are independent samples: 95% Welch interval (R t.test(var.equal = "
+    "FALSE)); Hedges' g with exact small-sample correction and interval g ± 1.96·√v, "
+    "v = 1/n1 + 1/n2 + g²/(2(n1 + n2)) (Hedges & Olkin 1985; R metafor::escalc('SMD')). "
+    "Detectable change (reliable change, Jacobson & Truax 1991) = 1.96·√2·SEM with SEM = SD·√(1 - alpha), "
+    "SD and Cronbach's alpha of the subscale in the whole baseline wave: a change smaller than that "
+    "is within what the scale's measurement error gives for one person; for group means it is a strict "
+    "threshold, shown beside the interval."
+)
+
+Key = Hashable
+
+
+@dataclass(frozen=True)
+class PublishedGroups:
+    """The groups of one Selection and level that the scores report shows, on one subscale."""
+
+    scores: dict[Key, npt.NDArray[np.float64]]
+    """Valid person scores of each shown group."""
+    team_of: dict[Key, int | None]
+    professional_of: dict[Key, int | None]
+
+
+def published_groups(selection: Selection, group: ScoringGroup, level: str) -> PublishedGroups:
+    """The shown groups of ``level`` (``wave``, ``team``, ``professional``) and their valid scores.
+
+    The cell rule of :func:`app.reports.service._subscale_scores`: professionals with their team as
+    parent, teams with the wave total as parent, the wave alone.
+    """
+    scores = selection.scores(group)
+    matrix = selection.matrix
+    if level == "wave":
+        keys: list[Key] = [WAVE_TOTAL]
+        codes = np.zeros(matrix.n, dtype=np.int64)
+        teams: list[int | None] = [None]
+        professionals: list[int | None] = [None]
+        parents: dict[int, Any] | None = None
+    else:
+        grouping = _grouping(matrix, "team" if level == "team" else "professional")
+        codes = grouping.codes
+        teams = [None if team == NO_TEAM else int(team) for team in grouping.team_ids.tolist()]
+        if grouping.professional_ids is None:
+            professionals = [None] * grouping.size
+            keys = [("team", team) for team in teams]
+            parents = dict.fromkeys(range(grouping.size), WAVE_TOTAL)
+        else:
+            professionals = [int(professional) for professional in grouping.professional_ids.tolist()]
+            keys = [
+                ("professional", professional, team)
+                for professional, team in zip(professionals, teams, strict=True)
+            ]
+            parents = dict(enumerate(grouping.team_ids.tolist()))
+    valid = ~np.isnan(scores)
+    counts = np.bincount(codes[valid], minlength=len(keys))
+    hidden = suppressed_groups(dict(enumerate(counts.tolist())), selection.min_group_size, parents=parents)
+    shown: dict[Key, npt.NDArray[np.float64]] = {}
+    for index, key in enumerate(keys):
+        if index not in hidden and counts[index] > 0:
+            shown[key] = scores[valid & (codes == index)]
+    return PublishedGroups(
+        shown,
+        {key: team for key, team in zip(keys, teams, strict=True)},
+        {key: professional for key, professional in zip(keys, professionals, strict=True)},
+    )
+
+
+def _cell(scores: npt.NDArray[np.float64]) -> GroupCell:
+    sd = float(np.std(scores, ddof=1)) if scores.size > 1 else math.nan
+    return GroupCell(n=int(scores.size), mean=number(scores.mean()), sd=number(sd))
+
+
+def _interval(low: float, high: float) -> list[float | None] | None:
+    found = [number(low), number(high)]
+    return None if found == [None, None] else found
+
+
+def _check_professional_level(selections: list[Selection], level: str) -> None:
+    if level != "professional":
+        return
+    for selection in selections:
+        if not selection.wave.professional_feedback:
+            message = (
+                f"wave {selection.wave.id} publishes no numbers per professional (professional_feedback "
+                "is off): ask for level=team"
+            )
+            raise InvalidInput(message, errors=[{"loc": ["query", "level"], "msg": message}])
+
+
+@dataclass(frozen=True)
+class _Labels:
+    teams: dict[int, str]
+    codes: dict[int, str]
+
+    def team(self, team_id: int | None) -> str | None:
+        return self.teams.get(team_id) if team_id is not None else None
+
+    def code(self, professional_id: int | None) -> str | None:
+        return self.codes.get(professional_id) if professional_id is not None else None
+
+    def row_key(self, team_id: int | None, professional_id: int | None) -> tuple[str, str]:
+        """Rows by team name, then pseudonymous code: never by score."""
+        return (self.team(team_id) or "", self.code(professional_id) or "")
+
+
+def _labels(session: Session, selection: Selection, level: str) -> _Labels:
+    municipality_id = selection.wave.municipality_id
+    teams = repository.team_names(session, municipality_id) if level != "wave" else {}
+    codes = repository.professional_codes(session, municipality_id) if level == "professional" else {}
+    return _Labels(teams, codes)
+
+
+def _common_groups(current: Selection, baseline: Selection) -> list[tuple[ScoringGroup, ScoringGroup]]:
+    by_name = {group.subscale: group for group in baseline.groups}
+    return [(group, by_name[group.subscale]) for group in current.groups if group.subscale in by_name]
+
+
+def _baseline_reliability(
+    baseline: Selection, group: ScoringGroup, warnings: list[str]
+) -> tuple[float | None, float | None]:
+    """Alpha (as the reliability report computes it) and SD of the baseline wave on a subscale."""
+    items = baseline.items(group)
+    items = items[items.notna().any(axis=1).to_numpy()]
+    alpha: float | None = None
+    try:
+        alpha = number(psychometrics.cronbach_alpha(items).alpha)
+    except ValueError as exc:
+        warnings.append(f"Alpha of {group.subscale} in the baseline wave cannot be computed: {exc}")
+    scores = baseline.scores(group)
+    scores = scores[~np.isnan(scores)]
+    sd = number(np.std(scores, ddof=1)) if scores.size > 1 else None
+    return alpha, sd
+
+
+def change_report(
+    session: Session, current: Selection, baseline: Selection, level: ChangeLevel
+) -> ChangeReport:
+    """Change per group and subscale between ``baseline`` and ``current`` (the same form)."""
+    _check_professional_level([current, baseline], level)
+    labels = _labels(session, current, level)
+    warnings: list[str] = []
+    subscales: list[ChangeSubscale] = []
+    rows: dict[Key, dict[str, ChangeCell | None]] = {}
+    places: dict[Key, tuple[int | None, int | None]] = {}
+    pairs = _common_groups(current, baseline)
+    names = [group.subscale for group, _ in pairs]
+    for group, baseline_group in pairs:
+        notes: list[str] = []
+        alpha, sd = _baseline_reliability(baseline, baseline_group, notes)
+        sem = detectable = None
+        if alpha is not None and sd is not None and 0 <= alpha <= 1:
+            sem = sd * math.sqrt(1 - alpha)
+            detectable = psychometrics.reliable_change(sd, alpha, ci=CI_LEVEL)
+        elif alpha is not None:
+            notes.append(
+                f"Alpha of {group.subscale} in the baseline wave is {alpha:.2f}: no detectable change."
+            )
+        now = published_groups(current, group, level)
+        before = published_groups(baseline, baseline_group, level)
+        compared = 0
+        for key, scores in now.scores.items():
+            earlier = before.scores.get(key)
+            if earlier is None:
+                continue  # published in this wave only: not compared
+            compared += 1
+            places[key] = (now.team_of[key], now.professional_of[key])
+            rows.setdefault(key, {})[group.subscale] = _change_cell(scores, earlier, detectable)
+        subscales.append(
+            ChangeSubscale(
+                subscale=group.subscale,
+                module=group.module,
+                baseline_alpha=alpha,
+                baseline_sd=sd,
+                sem=number(sem),
+                detectable_change=number(detectable),
+                n_groups_compared=compared,
+                warnings=notes,
+            )
+        )
+    if not pairs:
+        warnings.append("The two waves have no subscale in common on this form.")
+    elif not rows:
+        warnings.append(
+            "No group is published in both waves yet: a group is compared only where both waves publish it."
+        )
+    groups = [
+        ChangeGroup(
+            team_id=places[key][0],
+            team_name=labels.team(places[key][0]),
+            code=labels.code(places[key][1]),
+            scores={name: cells.get(name) for name in names},
+        )
+        for key, cells in sorted(rows.items(), key=lambda item: labels.row_key(*places[item[0]]))
+    ]
+    return ChangeReport(
+        wave_id=current.wave.id or 0,
+        baseline_wave_id=baseline.wave.id or 0,
+        form=current.form.id,
+        level=level,
+        min_group_size=current.min_group_size,
+        ci_level=CI_LEVEL,
+        published_at=current.published_at,
+        baseline_published_at=baseline.published_at,
+        method=CHANGE_METHOD,
+        subscales=subscales,
+        groups=groups,
+        warnings=warnings,
+    )
+
+
+def _change_cell(
+    current: npt.NDArray[np.float64], baseline: npt.NDArray[np.float64], detectable: float | None
+) -> ChangeCell:
+    difference = float(current.mean() - baseline.mean())
+    ci = hedges_ci = None
+    df = hedges = None
+    excludes_zero: bool | None = None
+    if current.size >= 2 and baseline.size >= 2:
+        welch = psychometrics.welch_difference(current, baseline, ci=CI_LEVEL)
+        ci = _interval(welch.ci_low, welch.ci_high)
+        df = number(welch.df)
+        if ci is not None and ci[0] is not None and ci[1] is not None:
+            excludes_zero = ci[0] > 0 or ci[1] < 0
+        effect = psychometrics.hedges_g(current, baseline, ci=CI_LEVEL)
+        hedges = number(effect.g)
+        hedges_ci = _interval(effect.ci_low, effect.ci_high)
+    return ChangeCell(
+        baseline=_cell(baseline),
+        current=_cell(current),
+        difference=number(difference),
+        ci=ci,
+        df=df,
+        hedges_g=hedges,
+        hedges_g_ci=hedges_ci,
+        ci_excludes_zero=excludes_zero,
+        exceeds_detectable_change=None if detectable is None else abs(difference) > detectable,
+    )
+
+
+def informants_report(
+    session: Session, youth: Selection, parent: Selection, level: InformantLevel
+) -> InformantsReport:
+    """Youth and parent means side by side per group of one wave, and their agreement across groups."""
+    _check_professional_level([youth], level)
+    labels = _labels(session, youth, level)
+    rows: dict[Key, dict[str, InformantCell]] = {}
+    places: dict[Key, tuple[int | None, int | None]] = {}
+    agreement: list[InformantAgreement] = []
+    warnings: list[str] = []
+    for group, parent_group in _common_groups(youth, parent):
+        said_by_youth = published_groups(youth, group, level)
+        said_by_parents = published_groups(parent, parent_group, level)
+        youth_means: list[float] = []
+        parent_means: list[float] = []
+        for key in {**said_by_youth.scores, **said_by_parents.scores}:
+            of_youth = said_by_youth.scores.get(key)
+            of_parents = said_by_parents.scores.get(key)
+            source = said_by_youth if of_youth is not None else said_by_parents
+            places[key] = (source.team_of[key], source.professional_of[key])
+            difference = ci = None
+            if of_youth is not None and of_parents is not None:
+                youth_means.append(float(of_youth.mean()))
+                parent_means.append(float(of_parents.mean()))
+                difference = number(of_youth.mean() - of_parents.mean())
+                if of_youth.size >= 2 and of_parents.size >= 2:
+                    welch = psychometrics.welch_difference(of_youth, of_parents, ci=CI_LEVEL)
+                    ci = _interval(welch.ci_low, welch.ci_high)
+            rows.setdefault(key, {})[group.subscale] = InformantCell(
+                youth=_cell(of_youth) if of_youth is not None else None,
+                parent=_cell(of_parents) if of_parents is not None else None,
+                difference=difference,
+                ci=ci,
+            )
+        agreement.append(_agreement(group.subscale, youth_means, parent_means))
+    if not rows:
+        warnings.append("Neither youth nor parents have a published group in this wave yet.")
+    groups = [
+        InformantGroup(
+            team_id=places[key][0],
+            team_name=labels.team(places[key][0]),
+            code=labels.code(places[key][1]),
+            scores=cells,
+        )
+        for key, cells in sorted(rows.items(), key=lambda item: labels.row_key(*places[item[0]]))
+    ]
+    return InformantsReport(
+        wave_id=youth.wave.id or 0,
+        level=level,
+        youth_form=youth.form.id,
+        parent_form=parent.form.id,
+        min_group_size=youth.min_group_size,
+        ci_level=CI_LEVEL,
+        published_at=youth.published_at,
+        agreement=agreement,
+        expected_agreement=EXPECTED_AGREEMENT,
+        reference=AGREEMENT_REFERENCE,
+        groups=groups,
+        warnings=warnings,
+    )
+
+
+def _agreement(subscale: str, youth_means: list[float], parent_means: list[float]) -> InformantAgreement:
+    n_groups = len(youth_means)
+    notes: list[str] = []
+    r = ci = None
+    if n_groups < 3:
+        notes.append(
+            f"{n_groups} groups have both a published youth and a published parent mean on {subscale}: "
+            "a correlation needs at least three."
+        )
+    else:
+        found = psychometrics.correlation_ci(youth_means, parent_means, ci=CI_LEVEL)
+        r = number(found.r)
+        ci = _interval(found.ci_low, found.ci_high)
+        if ci is None and r is not None:
+            notes.append(f"With {n_groups} groups the interval of r needs at least four.")
+    return InformantAgreement(subscale=subscale, n_groups=n_groups, r=r, ci=ci, warnings=notes)
