@@ -11,7 +11,7 @@ informant group below the minimum is dropped, never merged into another.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ from app.reports.schemas import (
     InformantLevel,
     InformantsReport,
 )
-from app.reports.service import CI_LEVEL, WAVE_TOTAL, Selection, _grouping, number
+from app.reports.service import CI_LEVEL, NO_PARTNER, WAVE_TOTAL, Selection, _grouping, number
 from instrument.schema import ScoringGroup
 
 YOUTH_FORM = "jongere"
@@ -65,41 +65,68 @@ Key = Hashable
 
 
 @dataclass(frozen=True)
+class Place:
+    """What a group is: its team, professional or partner (None where the level has none)."""
+
+    team_id: int | None = None
+    professional_id: int | None = None
+    partner_id: int | None = None
+
+
+@dataclass(frozen=True)
 class PublishedGroups:
     """The groups of one Selection and level that the scores report shows, on one subscale."""
 
     scores: dict[Key, npt.NDArray[np.float64]]
     """Valid person scores of each shown group."""
-    team_of: dict[Key, int | None]
-    professional_of: dict[Key, int | None]
+    places: dict[Key, Place]
 
 
-def published_groups(selection: Selection, group: ScoringGroup, level: str) -> PublishedGroups:
-    """The shown groups of ``level`` (``wave``, ``team``, ``professional``) and their valid scores.
+def published_groups(
+    selection: Selection,
+    group: ScoringGroup,
+    level: str,
+    partner_of: Mapping[int, int | None] | None = None,
+) -> PublishedGroups:
+    """The shown groups of ``level`` (``wave``, ``team``, ``professional``, ``partner``) and their scores.
 
     The cell rule of :func:`app.reports.service._subscale_scores`: professionals with their team as
-    parent, teams with the wave total as parent, the wave alone.
+    parent, teams and partners with the wave total as parent, the wave alone. ``partner_of``: the
+    partner of each professional (partner level).
     """
     scores = selection.scores(group)
     matrix = selection.matrix
     if level == "wave":
         keys: list[Key] = [WAVE_TOTAL]
         codes = np.zeros(matrix.n, dtype=np.int64)
-        teams: list[int | None] = [None]
-        professionals: list[int | None] = [None]
+        places = [Place()]
         parents: dict[int, Any] | None = None
+    elif level == "partner":
+        grouping = _grouping(matrix, "partner", partner_of)
+        assert grouping.partner_ids is not None
+        codes = grouping.codes
+        partners = [
+            None if partner == NO_PARTNER else int(partner) for partner in grouping.partner_ids.tolist()
+        ]
+        keys = [("partner", partner) for partner in partners]
+        places = [Place(partner_id=partner) for partner in partners]
+        parents = dict.fromkeys(range(grouping.size), WAVE_TOTAL)
     else:
         grouping = _grouping(matrix, "team" if level == "team" else "professional")
         codes = grouping.codes
         teams = [None if team == NO_TEAM else int(team) for team in grouping.team_ids.tolist()]
         if grouping.professional_ids is None:
-            professionals = [None] * grouping.size
             keys = [("team", team) for team in teams]
+            places = [Place(team_id=team) for team in teams]
             parents = dict.fromkeys(range(grouping.size), WAVE_TOTAL)
         else:
             professionals = [int(professional) for professional in grouping.professional_ids.tolist()]
             keys = [
                 ("professional", professional, team)
+                for professional, team in zip(professionals, teams, strict=True)
+            ]
+            places = [
+                Place(team_id=team, professional_id=professional)
                 for professional, team in zip(professionals, teams, strict=True)
             ]
             parents = dict(enumerate(grouping.team_ids.tolist()))
@@ -110,11 +137,7 @@ def published_groups(selection: Selection, group: ScoringGroup, level: str) -> P
     for index, key in enumerate(keys):
         if index not in hidden and counts[index] > 0:
             shown[key] = scores[valid & (codes == index)]
-    return PublishedGroups(
-        shown,
-        {key: team for key, team in zip(keys, teams, strict=True)},
-        {key: professional for key, professional in zip(keys, professionals, strict=True)},
-    )
+    return PublishedGroups(shown, dict(zip(keys, places, strict=True)))
 
 
 def _cell(scores: npt.NDArray[np.float64]) -> GroupCell:
@@ -128,13 +151,14 @@ def _interval(low: float, high: float) -> list[float | None] | None:
 
 
 def _check_professional_level(selections: list[Selection], level: str) -> None:
-    if level != "professional":
+    if level not in ("professional", "partner"):
         return
     for selection in selections:
         if not selection.wave.professional_feedback:
+            # The team is then the leaf: a partner cell would be no union of published leaves.
             message = (
                 f"wave {selection.wave.id} publishes no numbers per professional (professional_feedback "
-                "is off): ask for level=team"
+                f"is off), so none per {level} either: ask for level=team"
             )
             raise InvalidInput(message, errors=[{"loc": ["query", "level"], "msg": message}])
 
@@ -143,23 +167,30 @@ def _check_professional_level(selections: list[Selection], level: str) -> None:
 class _Labels:
     teams: dict[int, str]
     codes: dict[int, str]
+    partners: dict[int, str]
+    partner_of: dict[int, int | None] | None
 
-    def team(self, team_id: int | None) -> str | None:
-        return self.teams.get(team_id) if team_id is not None else None
+    def team(self, place: Place) -> str | None:
+        return self.teams.get(place.team_id) if place.team_id is not None else None
 
-    def code(self, professional_id: int | None) -> str | None:
-        return self.codes.get(professional_id) if professional_id is not None else None
+    def code(self, place: Place) -> str | None:
+        return self.codes.get(place.professional_id) if place.professional_id is not None else None
 
-    def row_key(self, team_id: int | None, professional_id: int | None) -> tuple[str, str]:
-        """Rows by team name, then pseudonymous code: never by score."""
-        return (self.team(team_id) or "", self.code(professional_id) or "")
+    def partner(self, place: Place) -> str | None:
+        return self.partners.get(place.partner_id) if place.partner_id is not None else None
+
+    def row_key(self, place: Place) -> tuple[str, str, str]:
+        """Rows by partner, team name, then pseudonymous code: never by score."""
+        return (self.partner(place) or "", self.team(place) or "", self.code(place) or "")
 
 
 def _labels(session: Session, selection: Selection, level: str) -> _Labels:
     municipality_id = selection.wave.municipality_id
-    teams = repository.team_names(session, municipality_id) if level != "wave" else {}
+    teams = repository.team_names(session, municipality_id) if level in ("team", "professional") else {}
     codes = repository.professional_codes(session, municipality_id) if level == "professional" else {}
-    return _Labels(teams, codes)
+    partners = repository.partner_names(session, municipality_id) if level == "partner" else {}
+    partner_of = repository.professional_partners(session, municipality_id) if level == "partner" else None
+    return _Labels(teams, codes, partners, partner_of)
 
 
 def _common_groups(current: Selection, baseline: Selection) -> list[tuple[ScoringGroup, ScoringGroup]]:
@@ -193,7 +224,7 @@ def change_report(
     warnings: list[str] = []
     subscales: list[ChangeSubscale] = []
     rows: dict[Key, dict[str, ChangeCell | None]] = {}
-    places: dict[Key, tuple[int | None, int | None]] = {}
+    places: dict[Key, Place] = {}
     pairs = _common_groups(current, baseline)
     names = [group.subscale for group, _ in pairs]
     for group, baseline_group in pairs:
@@ -207,15 +238,15 @@ def change_report(
             notes.append(
                 f"Alpha of {group.subscale} in the baseline wave is {alpha:.2f}: no detectable change."
             )
-        now = published_groups(current, group, level)
-        before = published_groups(baseline, baseline_group, level)
+        now = published_groups(current, group, level, labels.partner_of)
+        before = published_groups(baseline, baseline_group, level, labels.partner_of)
         compared = 0
         for key, scores in now.scores.items():
             earlier = before.scores.get(key)
             if earlier is None:
                 continue  # published in this wave only: not compared
             compared += 1
-            places[key] = (now.team_of[key], now.professional_of[key])
+            places[key] = now.places[key]
             rows.setdefault(key, {})[group.subscale] = _change_cell(scores, earlier, detectable)
         subscales.append(
             ChangeSubscale(
@@ -237,12 +268,14 @@ def change_report(
         )
     groups = [
         ChangeGroup(
-            team_id=places[key][0],
-            team_name=labels.team(places[key][0]),
-            code=labels.code(places[key][1]),
+            team_id=places[key].team_id,
+            team_name=labels.team(places[key]),
+            code=labels.code(places[key]),
+            partner_id=places[key].partner_id,
+            partner_name=labels.partner(places[key]),
             scores={name: cells.get(name) for name in names},
         )
-        for key, cells in sorted(rows.items(), key=lambda item: labels.row_key(*places[item[0]]))
+        for key, cells in sorted(rows.items(), key=lambda item: labels.row_key(places[item[0]]))
     ]
     return ChangeReport(
         wave_id=current.wave.id or 0,
@@ -296,7 +329,7 @@ def informants_report(
     _check_professional_level([youth], level)
     labels = _labels(session, youth, level)
     rows: dict[Key, dict[str, InformantCell]] = {}
-    places: dict[Key, tuple[int | None, int | None]] = {}
+    places: dict[Key, Place] = {}
     agreement: list[InformantAgreement] = []
     warnings: list[str] = []
     for group, parent_group in _common_groups(youth, parent):
@@ -308,7 +341,7 @@ def informants_report(
             of_youth = said_by_youth.scores.get(key)
             of_parents = said_by_parents.scores.get(key)
             source = said_by_youth if of_youth is not None else said_by_parents
-            places[key] = (source.team_of[key], source.professional_of[key])
+            places[key] = source.places[key]
             difference = ci = None
             if of_youth is not None and of_parents is not None:
                 youth_means.append(float(of_youth.mean()))
@@ -328,12 +361,12 @@ def informants_report(
         warnings.append("Neither youth nor parents have a published group in this wave yet.")
     groups = [
         InformantGroup(
-            team_id=places[key][0],
-            team_name=labels.team(places[key][0]),
-            code=labels.code(places[key][1]),
+            team_id=places[key].team_id,
+            team_name=labels.team(places[key]),
+            code=labels.code(places[key]),
             scores=cells,
         )
-        for key, cells in sorted(rows.items(), key=lambda item: labels.row_key(*places[item[0]]))
+        for key, cells in sorted(rows.items(), key=lambda item: labels.row_key(places[item[0]]))
     ]
     return InformantsReport(
         wave_id=youth.wave.id or 0,

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a larger one must not reach the driver
 
-Level = Literal["professional", "team"]
+Level = Literal["professional", "team", "partner"]
 
 
 class ItemStatistics(BaseModel):
@@ -99,6 +99,9 @@ class GroupScores:
     code: str | None = None
     """Professional level: the professional's pseudonymous code."""
     scores: dict[str, GroupScore] = field(default_factory=dict)
+    partner_id: int | None = None
+    """Partner level: the partner organisation (null: professionals without a partner)."""
+    partner_name: str | None = None
 
 
 class VarianceComponents(BaseModel):
@@ -139,7 +142,7 @@ class ScoresReport(BaseModel):
 
 # -- comparisons (issue #19): computed from published cuts only, by app.reports.comparison ----------
 
-ChangeLevel = Literal["wave", "team", "professional"]
+ChangeLevel = Literal["wave", "team", "professional", "partner"]
 InformantLevel = Literal["professional", "team"]
 
 
@@ -186,6 +189,8 @@ class ChangeGroup(BaseModel):
     team_id: int | None
     team_name: str | None
     code: str | None = None
+    partner_id: int | None = None
+    partner_name: str | None = None
     scores: dict[str, ChangeCell | None]
     """Per subscale; null where the group is not published on it in both waves."""
 

@@ -19,7 +19,13 @@ from app.config import Settings
 from app.instrument_registry import published_instrument
 from app.models import AuditEvent, Municipality, Professional, Wave
 from tests.factories.collection import make_invitation, make_wave
-from tests.factories.organisation import make_key, make_municipality, make_professional, make_team
+from tests.factories.organisation import (
+    make_key,
+    make_municipality,
+    make_partner,
+    make_professional,
+    make_team,
+)
 
 CHANGE = "/api/v1/reports/change"
 INFORMANTS = "/api/v1/reports/informants"
@@ -266,9 +272,7 @@ def informant_world(client, session) -> World:
     levels = {"a": 2.0, "b": 2.6, "c": 3.0, "d": 3.4, "e": 3.9, "f": 4.2, "g": 4.3}
     youth = {name: (5 + index % 3, level) for index, (name, level) in enumerate(levels.items())}
     youth["c"] = (2, levels["c"])  # c: youth unpublished
-    parents = {
-        name: (5 + index % 2, 5.6 - level * 0.6 + 1.5) for index, (name, level) in enumerate(levels.items())
-    }
+    parents = {name: (5 + index % 2, 5.2 - level * 0.5) for index, (name, level) in enumerate(levels.items())}
     parents["b"] = (4, 3.0)  # b: parents unpublished
     post_responses(client, session, world, wave, "jongere", youth)
     post_responses(client, session, world, wave, "ouder", parents)
@@ -344,3 +348,51 @@ def test_informants_per_professional_need_that_scope_and_are_audited(client, ses
     assert client.get(INFORMANTS, params=params, headers=world.headers).status_code == 200
     audited = session.exec(select(AuditEvent).where(AuditEvent.action == "scores.professional.read")).all()
     assert len(audited) == 1
+
+
+# -- partner level ----------------------------------------------------------------------------------
+
+
+def test_scores_and_change_per_partner_are_unions_of_published_professionals(client, session, change_world):
+    world = change_world
+    baseline, current = world.waves["Voorjaar"], world.waves["Najaar"]
+    police = make_partner(session, world.municipality, "Politie", "police")
+    care = make_partner(session, world.municipality, "Zorg", "care")
+    for name, partner in {"a": police, "c": police, "b": care}.items():
+        world.professionals[name].partner_id = partner.id
+        session.add(world.professionals[name])
+    session.flush()
+    aggregate_only = make_key(session, world.municipality, "reports:aggregate")
+    params = {"wave_id": current.id, "form": "jongere", "level": "partner"}
+    response = client.get("/api/v1/reports/scores", params=params, headers=aggregate_only)
+    assert response.status_code == 200, response.text
+    rows = {group["partner_name"]: group for group in response.json()["groups"]}
+    subscale = SUBSCALES[0]
+    expected = world.posted.scores(current, "jongere", ["a", "c"], subscale)
+    cell = rows["Politie"]["scores"][subscale]
+    assert cell["n"] == expected.size == 13
+    assert cell["mean"] == pytest.approx(expected.mean(), abs=1e-12)
+    assert cell["sd"] == pytest.approx(expected.std(ddof=1), abs=1e-12)
+    assert "Zorg" not in rows  # b's 3 current answers are published nowhere
+
+    change = client.get(
+        CHANGE, params={**params, "baseline_wave_id": baseline.id}, headers=aggregate_only
+    ).json()
+    assert [group["partner_name"] for group in change["groups"]] == ["Politie"]  # Zorg: baseline only
+    detectable = change["subscales"][0]["detectable_change"]
+    assert_change(
+        change["groups"][0]["scores"][subscale],
+        expected,
+        world.posted.scores(baseline, "jongere", ["a"], subscale),  # c's 3 baseline answers: unpublished
+        detectable,
+    )
+
+
+def test_no_partner_numbers_in_a_wave_that_publishes_none_per_professional(client, session, change_world):
+    world = change_world
+    current = world.waves["Najaar"]
+    current.professional_feedback = False
+    session.add(current)
+    session.flush()
+    params = {"wave_id": current.id, "form": "jongere", "level": "partner"}
+    assert client.get("/api/v1/reports/scores", params=params, headers=world.headers).status_code == 422
