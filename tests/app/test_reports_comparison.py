@@ -396,3 +396,32 @@ def test_no_partner_numbers_in_a_wave_that_publishes_none_per_professional(clien
     session.flush()
     params = {"wave_id": current.id, "form": "jongere", "level": "partner"}
     assert client.get("/api/v1/reports/scores", params=params, headers=world.headers).status_code == 422
+
+
+# -- waves for report readers ---------------------------------------------------------------------------
+
+
+def test_report_and_research_keys_list_waves_with_their_published_forms(client, session, change_world):
+    world = change_world
+    read_change(client, world, "wave")  # a report read publishes what is due
+    aggregate_only = make_key(session, world.municipality, "reports:aggregate")
+    listed = client.get("/api/v1/waves", headers=aggregate_only)
+    assert listed.status_code == 200, listed.text
+    waves = {wave["name"]: wave for wave in listed.json()["items"]}
+    assert set(waves) == {"Voorjaar", "Najaar"}
+    assert waves["Voorjaar"]["published_forms"] == ["jongere"]
+    assert {"id", "opens_at", "closes_at", "modules"} <= set(waves["Najaar"])
+    research = client.get(
+        "/api/v1/waves", params={"limit": 100}, headers=make_key(session, None, "reports:aggregate")
+    )
+    assert research.status_code == 200
+    assert {world.waves["Najaar"].id, world.waves["Voorjaar"].id} <= {
+        wave["id"] for wave in research.json()["items"]
+    }
+    # Read-only for them: creating a wave still needs manage; manage keeps listing.
+    body = {"name": "Winter", "opens_at": "2026-12-01T00:00:00Z"}
+    assert client.post("/api/v1/waves", json=body, headers=aggregate_only).status_code == 403
+    manage = make_key(session, world.municipality, "manage")
+    assert client.get("/api/v1/waves", headers=manage).status_code == 200
+    writer = make_key(session, world.municipality, "responses:write")
+    assert client.get("/api/v1/waves", headers=writer).status_code == 403
