@@ -53,6 +53,7 @@ class World:
     other: dict[str, str]  # a manage key of another municipality
     other_ids: dict[str, int]  # objects of that other municipality
     no_scope: dict[str, str]  # a key of the owner without `manage`
+    no_read_scope: dict[str, str]  # a key of the owner without `manage`, `reports:*` or `responses:read`
     research: dict[str, str]  # a research key (no municipality) with `manage`
 
 
@@ -85,6 +86,7 @@ def world(session: Session) -> World:
         other=make_key(session, other, "manage"),
         other_ids={"team": other_team.id, "professional": other_professional.id, "wave": other_wave.id},
         no_scope=make_key(session, owner, "responses:write", "reports:aggregate"),
+        no_read_scope=make_key(session, owner, "responses:write"),
         research=make_key(session, None, "manage"),
     )
 
@@ -97,6 +99,7 @@ class Route:
     writes: bool = False
     object_route: bool = True  # addresses one object by id in the path
     created: bool = False  # answers 201 although it addresses an object (a child is created)
+    readers: bool = False  # report, export and research keys may call it too (read-only)
 
     def url(self, ids: dict[str, int]) -> str:
         return "/api/v1" + self.path.format(**ids)
@@ -135,7 +138,7 @@ ROUTES = [
         writes=True,
         object_route=False,
     ),
-    Route("GET", "/waves", object_route=False),
+    Route("GET", "/waves", object_route=False, readers=True),
     Route("GET", "/waves/{wave}"),
     Route("PATCH", "/waves/{wave}", {"name": "Voorjaar 2027"}, writes=True),
     Route("DELETE", "/waves/{wave}", writes=True),
@@ -203,7 +206,7 @@ def test_access_matrix(client, world, route):
     _problem(no_key, 401)
     assert no_key.headers["www-authenticate"] == "Bearer"
     _problem(call(client, route, world, {"Authorization": "Bearer vb_not-a-real-key"}), 401)
-    _problem(call(client, route, world, world.no_scope), 403)
+    _problem(call(client, route, world, world.no_read_scope if route.readers else world.no_scope), 403)
 
     if route.object_route:
         # Another municipality: 404, and the object as its owner sees it is unchanged.
