@@ -425,3 +425,34 @@ def test_report_and_research_keys_list_waves_with_their_published_forms(client, 
     assert client.get("/api/v1/waves", headers=manage).status_code == 200
     writer = make_key(session, world.municipality, "responses:write")
     assert client.get("/api/v1/waves", headers=writer).status_code == 403
+
+
+# -- the HTML report ----------------------------------------------------------------------------------
+
+
+def test_the_html_report_shows_change_and_informants_for_published_groups_only(client, session, change_world):
+    world = change_world
+    baseline, current = world.waves["Voorjaar"], world.waves["Najaar"]
+    post_responses(client, session, world, current, "ouder", {"a": (5, 3.0), "c": (2, 3.0)})
+    aggregate_only = make_key(session, world.municipality, "reports:aggregate")
+    page = client.get(
+        f"/reports/{current.id}", params={"baseline_wave_id": baseline.id}, headers=aggregate_only
+    )
+    assert page.status_code == 200, page.text
+    change = page.text.split('<section class="comparison">')[1].split("</section>")[0]
+    assert "Verandering sinds Voorjaar" in change and "Hele meetronde" in change
+    assert "Noord" in change and "Zuid" not in change  # Zuid: nothing published at baseline
+    noord = world.posted.scores(current, "jongere", ["a"], SUBSCALES[0])
+    assert f"{noord.mean():.2f}" in change
+    informants = page.text.split('<section class="informants">')[1].split("</section>")[0]
+    assert "Jongeren en ouders naast elkaar" in informants and "Achenbach" in informants
+    assert "niet gepubliceerd" in informants  # Zuid's 2 parents: left out, not merged
+    other = make_wave(session, make_municipality(session))
+    assert (
+        client.get(
+            f"/reports/{current.id}", params={"baseline_wave_id": other.id}, headers=aggregate_only
+        ).status_code
+        == 404
+    )
+    plain = client.get(f"/reports/{current.id}", headers=aggregate_only).text
+    assert '<section class="comparison">' not in plain
