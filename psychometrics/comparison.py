@@ -29,6 +29,78 @@ def _check_level(ci: float) -> None:
         raise ValueError(f"ci must lie between 0 and 1, not {ci}")
 
 
+def welch_summary(
+    mean_x: ArrayLike,
+    var_x: ArrayLike,
+    n_x: ArrayLike,
+    mean_y: ArrayLike,
+    var_y: ArrayLike,
+    n_y: ArrayLike,
+    ci: float = 0.95,
+) -> dict[str, FloatArray]:
+    """:func:`welch_difference` from each sample's mean, variance (n - 1) and size, for many pairs.
+
+    Element-wise over arrays (one pair of groups per element): ``difference``, ``se``, ``df``,
+    ``ci_low``, ``ci_high``; NaN where SE = 0 or a sample has fewer than two scores.
+    """
+    _check_level(ci)
+    arrays = [np.asarray(value, dtype=np.float64) for value in (mean_x, var_x, n_x, mean_y, var_y, n_y)]
+    m_x, v_x, size_x, m_y, v_y, size_y = np.broadcast_arrays(*arrays)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_x, share_y = v_x / size_x, v_y / size_y
+        se = np.sqrt(share_x + share_y)
+        df = se**4 / (share_x**2 / (size_x - 1) + share_y**2 / (size_y - 1))
+        usable = (size_x >= 2) & (size_y >= 2) & (se > 0) & np.isfinite(df)
+        df = np.where(usable, df, np.nan)
+        quantile = np.full(df.shape, np.nan)
+        quantile[usable] = stats.t.ppf(0.5 + ci / 2, df[usable])
+        difference = m_x - m_y
+        half = quantile * se
+    return {
+        "difference": difference,
+        "se": se,
+        "df": df,
+        "ci_low": difference - half,
+        "ci_high": difference + half,
+    }
+
+
+def hedges_summary(
+    mean_x: ArrayLike,
+    var_x: ArrayLike,
+    n_x: ArrayLike,
+    mean_y: ArrayLike,
+    var_y: ArrayLike,
+    n_y: ArrayLike,
+    ci: float = 0.95,
+) -> dict[str, FloatArray]:
+    """:func:`hedges_g` from each sample's mean, variance (n - 1) and size, for many pairs.
+
+    Element-wise: ``g``, ``d``, ``correction``, ``variance``, ``ci_low``, ``ci_high``; NaN where
+    the pooled SD is 0 or a sample has fewer than two scores.
+    """
+    _check_level(ci)
+    arrays = [np.asarray(value, dtype=np.float64) for value in (mean_x, var_x, n_x, mean_y, var_y, n_y)]
+    m_x, v_x, size_x, m_y, v_y, size_y = np.broadcast_arrays(*arrays)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = size_x + size_y - 2
+        pooled = np.sqrt(((size_x - 1) * v_x + (size_y - 1) * v_y) / m)
+        usable = (size_x >= 2) & (size_y >= 2) & (pooled > 0)
+        correction = np.exp(special.gammaln(m / 2) - 0.5 * np.log(m / 2) - special.gammaln((m - 1) / 2))
+        d = np.where(usable, (m_x - m_y) / pooled, np.nan)
+        g = correction * d
+        variance = 1 / size_x + 1 / size_y + g**2 / (2 * (size_x + size_y))
+        half = float(stats.norm.ppf(0.5 + ci / 2)) * np.sqrt(variance)
+    return {
+        "g": g,
+        "d": d,
+        "correction": correction,
+        "variance": variance,
+        "ci_low": g - half,
+        "ci_high": g + half,
+    }
+
+
 @dataclass(frozen=True)
 class WelchDifference:
     """The difference of two means, ``mean_x - mean_y``, with its Welch interval."""

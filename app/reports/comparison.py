@@ -20,6 +20,7 @@ import numpy.typing as npt
 from sqlmodel import Session
 
 import psychometrics
+import psychometrics.comparison
 from app.collection.answers import NO_TEAM
 from app.errors import InvalidInput
 from app.reports import repository
@@ -75,11 +76,22 @@ class Place:
 
 @dataclass(frozen=True)
 class PublishedGroups:
-    """The groups of one Selection and level that the scores report shows, on one subscale."""
+    """The groups of one Selection and level that the scores report shows, on one subscale.
 
-    scores: dict[Key, npt.NDArray[np.float64]]
-    """Valid person scores of each shown group."""
+    ``position`` maps each shown group to its element of ``n``, ``mean`` and ``var`` (the variance
+    of its valid person scores, n - 1; NaN below two).
+    """
+
+    position: dict[Key, int]
     places: dict[Key, Place]
+    n: npt.NDArray[np.int64]
+    mean: npt.NDArray[np.float64]
+    var: npt.NDArray[np.float64]
+
+    def cell(self, index: int) -> GroupCell:
+        return GroupCell(
+            n=int(self.n[index]), mean=number(self.mean[index]), sd=number(math.sqrt(self.var[index]))
+        )
 
 
 def published_groups(
@@ -103,11 +115,9 @@ def published_groups(
         parents: dict[int, Any] | None = None
     elif level == "partner":
         grouping = _grouping(matrix, "partner", partner_of)
-        assert grouping.partner_ids is not None
         codes = grouping.codes
-        partners = [
-            None if partner == NO_PARTNER else int(partner) for partner in grouping.partner_ids.tolist()
-        ]
+        found = grouping.partner_ids if grouping.partner_ids is not None else grouping.team_ids
+        partners = [None if partner == NO_PARTNER else int(partner) for partner in found.tolist()]
         keys = [("partner", partner) for partner in partners]
         places = [Place(partner_id=partner) for partner in partners]
         parents = dict.fromkeys(range(grouping.size), WAVE_TOTAL)
@@ -133,21 +143,50 @@ def published_groups(
     valid = ~np.isnan(scores)
     counts = np.bincount(codes[valid], minlength=len(keys))
     hidden = suppressed_groups(dict(enumerate(counts.tolist())), selection.min_group_size, parents=parents)
-    shown: dict[Key, npt.NDArray[np.float64]] = {}
-    for index, key in enumerate(keys):
-        if index not in hidden and counts[index] > 0:
-            shown[key] = scores[valid & (codes == index)]
-    return PublishedGroups(shown, dict(zip(keys, places, strict=True)))
-
-
-def _cell(scores: npt.NDArray[np.float64]) -> GroupCell:
-    sd = float(np.std(scores, ddof=1)) if scores.size > 1 else math.nan
-    return GroupCell(n=int(scores.size), mean=number(scores.mean()), sd=number(sd))
+    valid_codes, valid_scores = codes[valid], scores[valid]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = np.bincount(valid_codes, weights=valid_scores, minlength=len(keys)) / counts
+        squares = np.bincount(
+            valid_codes, weights=(valid_scores - means[valid_codes]) ** 2, minlength=len(keys)
+        )
+        variances = np.where(counts > 1, squares / (counts - 1), np.nan)
+    shown = [index for index in range(len(keys)) if index not in hidden and counts[index] > 0]
+    return PublishedGroups(
+        {keys[index]: position for position, index in enumerate(shown)},
+        {keys[index]: places[index] for index in shown},
+        counts[shown],
+        means[shown],
+        variances[shown],
+    )
 
 
 def _interval(low: float, high: float) -> list[float | None] | None:
     found = [number(low), number(high)]
     return None if found == [None, None] else found
+
+
+def _matched(first: PublishedGroups, second: PublishedGroups) -> tuple[list[Key], list[int], list[int]]:
+    """The groups shown in both, and their positions in each (in ``first``'s order)."""
+    keys = [key for key in first.position if key in second.position]
+    return keys, [first.position[key] for key in keys], [second.position[key] for key in keys]
+
+
+def _differences(
+    first: PublishedGroups, second: PublishedGroups, at_first: list[int], at_second: list[int]
+) -> tuple[dict[str, npt.NDArray[np.float64]], dict[str, npt.NDArray[np.float64]]]:
+    """Welch difference and Hedges' g of ``first`` - ``second`` for the matched groups, at once."""
+    moments = (
+        first.mean[at_first],
+        first.var[at_first],
+        first.n[at_first],
+        second.mean[at_second],
+        second.var[at_second],
+        second.n[at_second],
+    )
+    return (
+        psychometrics.comparison.welch_summary(*moments, ci=CI_LEVEL),
+        psychometrics.comparison.hedges_summary(*moments, ci=CI_LEVEL),
+    )
 
 
 def _check_professional_level(selections: list[Selection], level: str) -> None:
@@ -240,14 +279,38 @@ def change_report(
             )
         now = published_groups(current, group, level, labels.partner_of)
         before = published_groups(baseline, baseline_group, level, labels.partner_of)
-        compared = 0
-        for key, scores in now.scores.items():
-            earlier = before.scores.get(key)
-            if earlier is None:
-                continue  # published in this wave only: not compared
-            compared += 1
+        # A group published in one of the two waves only is not compared.
+        keys, at_now, at_before = _matched(now, before)
+        welch, hedges = _differences(now, before, at_now, at_before)
+        compared = len(keys)
+        columns = zip(
+            keys,
+            at_now,
+            at_before,
+            welch["difference"].tolist(),
+            welch["ci_low"].tolist(),
+            welch["ci_high"].tolist(),
+            welch["df"].tolist(),
+            hedges["g"].tolist(),
+            hedges["ci_low"].tolist(),
+            hedges["ci_high"].tolist(),
+            strict=True,
+        )
+        for key, i_now, i_before, difference, low, high, df, g, g_low, g_high in columns:
             places[key] = now.places[key]
-            rows.setdefault(key, {})[group.subscale] = _change_cell(scores, earlier, detectable)
+            ci = _interval(low, high)
+            excludes_zero = None if ci is None or None in ci else (low > 0 or high < 0)
+            rows.setdefault(key, {})[group.subscale] = ChangeCell(
+                baseline=before.cell(i_before),
+                current=now.cell(i_now),
+                difference=number(difference),
+                ci=ci,
+                df=number(df),
+                hedges_g=number(g),
+                hedges_g_ci=_interval(g_low, g_high),
+                ci_excludes_zero=excludes_zero,
+                exceeds_detectable_change=None if detectable is None else abs(difference) > detectable,
+            )
         subscales.append(
             ChangeSubscale(
                 subscale=group.subscale,
@@ -277,7 +340,8 @@ def change_report(
         )
         for key, cells in sorted(rows.items(), key=lambda item: labels.row_key(places[item[0]]))
     ]
-    return ChangeReport(
+    # Constructed without validation: the groups are already typed dataclasses (as the scores report).
+    return ChangeReport.model_construct(
         wave_id=current.wave.id or 0,
         baseline_wave_id=baseline.wave.id or 0,
         form=current.form.id,
@@ -290,35 +354,6 @@ def change_report(
         subscales=subscales,
         groups=groups,
         warnings=warnings,
-    )
-
-
-def _change_cell(
-    current: npt.NDArray[np.float64], baseline: npt.NDArray[np.float64], detectable: float | None
-) -> ChangeCell:
-    difference = float(current.mean() - baseline.mean())
-    ci = hedges_ci = None
-    df = hedges = None
-    excludes_zero: bool | None = None
-    if current.size >= 2 and baseline.size >= 2:
-        welch = psychometrics.welch_difference(current, baseline, ci=CI_LEVEL)
-        ci = _interval(welch.ci_low, welch.ci_high)
-        df = number(welch.df)
-        if ci is not None and ci[0] is not None and ci[1] is not None:
-            excludes_zero = ci[0] > 0 or ci[1] < 0
-        effect = psychometrics.hedges_g(current, baseline, ci=CI_LEVEL)
-        hedges = number(effect.g)
-        hedges_ci = _interval(effect.ci_low, effect.ci_high)
-    return ChangeCell(
-        baseline=_cell(baseline),
-        current=_cell(current),
-        difference=number(difference),
-        ci=ci,
-        df=df,
-        hedges_g=hedges,
-        hedges_g_ci=hedges_ci,
-        ci_excludes_zero=excludes_zero,
-        exceeds_detectable_change=None if detectable is None else abs(difference) > detectable,
     )
 
 
@@ -335,28 +370,38 @@ def informants_report(
     for group, parent_group in _common_groups(youth, parent):
         said_by_youth = published_groups(youth, group, level)
         said_by_parents = published_groups(parent, parent_group, level)
-        youth_means: list[float] = []
-        parent_means: list[float] = []
-        for key in {**said_by_youth.scores, **said_by_parents.scores}:
-            of_youth = said_by_youth.scores.get(key)
-            of_parents = said_by_parents.scores.get(key)
-            source = said_by_youth if of_youth is not None else said_by_parents
+        keys, at_youth, at_parents = _matched(said_by_youth, said_by_parents)
+        welch, _ = _differences(said_by_youth, said_by_parents, at_youth, at_parents)
+        both = {
+            key: (difference, _interval(low, high))
+            for key, difference, low, high in zip(
+                keys,
+                welch["difference"].tolist(),
+                welch["ci_low"].tolist(),
+                welch["ci_high"].tolist(),
+                strict=True,
+            )
+        }
+        # Each informant's group only where it is published on its own: never merged into another.
+        for key in {**said_by_youth.position, **said_by_parents.position}:
+            youth_at = said_by_youth.position.get(key)
+            parents_at = said_by_parents.position.get(key)
+            source = said_by_youth if youth_at is not None else said_by_parents
             places[key] = source.places[key]
-            difference = ci = None
-            if of_youth is not None and of_parents is not None:
-                youth_means.append(float(of_youth.mean()))
-                parent_means.append(float(of_parents.mean()))
-                difference = number(of_youth.mean() - of_parents.mean())
-                if of_youth.size >= 2 and of_parents.size >= 2:
-                    welch = psychometrics.welch_difference(of_youth, of_parents, ci=CI_LEVEL)
-                    ci = _interval(welch.ci_low, welch.ci_high)
+            difference, ci = both.get(key, (None, None))
             rows.setdefault(key, {})[group.subscale] = InformantCell(
-                youth=_cell(of_youth) if of_youth is not None else None,
-                parent=_cell(of_parents) if of_parents is not None else None,
-                difference=difference,
+                youth=said_by_youth.cell(youth_at) if youth_at is not None else None,
+                parent=said_by_parents.cell(parents_at) if parents_at is not None else None,
+                difference=number(difference),
                 ci=ci,
             )
-        agreement.append(_agreement(group.subscale, youth_means, parent_means))
+        agreement.append(
+            _agreement(
+                group.subscale,
+                said_by_youth.mean[at_youth].tolist(),
+                said_by_parents.mean[at_parents].tolist(),
+            )
+        )
     if not rows:
         warnings.append("Neither youth nor parents have a published group in this wave yet.")
     groups = [
@@ -368,7 +413,7 @@ def informants_report(
         )
         for key, cells in sorted(rows.items(), key=lambda item: labels.row_key(places[item[0]]))
     ]
-    return InformantsReport(
+    return InformantsReport.model_construct(
         wave_id=youth.wave.id or 0,
         level=level,
         youth_form=youth.form.id,

@@ -141,12 +141,14 @@ class ScoresReport(BaseModel):
 
 
 # -- comparisons (issue #19): computed from published cuts only, by app.reports.comparison ----------
+# Cells and groups are slotted dataclasses for the reason given above GroupScore.
 
 ChangeLevel = Literal["wave", "team", "professional", "partner"]
 InformantLevel = Literal["professional", "team"]
 
 
-class GroupCell(BaseModel):
+@dataclass(slots=True)
+class GroupCell:
     """One published group on one subscale: respondents with a valid score, their mean and SD."""
 
     n: int
@@ -154,7 +156,8 @@ class GroupCell(BaseModel):
     sd: float | None
 
 
-class ChangeCell(BaseModel):
+@dataclass(slots=True)
+class ChangeCell:
     """A group on one subscale in both waves: ``difference`` = this wave - the baseline."""
 
     baseline: GroupCell
@@ -185,14 +188,15 @@ class ChangeSubscale(BaseModel):
     warnings: list[str]
 
 
-class ChangeGroup(BaseModel):
+@dataclass(slots=True)
+class ChangeGroup:
     team_id: int | None
     team_name: str | None
-    code: str | None = None
-    partner_id: int | None = None
-    partner_name: str | None = None
+    code: str | None
     scores: dict[str, ChangeCell | None]
     """Per subscale; null where the group is not published on it in both waves."""
+    partner_id: int | None = None
+    partner_name: str | None = None
 
 
 class ChangeReport(BaseModel):
@@ -211,7 +215,8 @@ class ChangeReport(BaseModel):
     warnings: list[str]
 
 
-class InformantCell(BaseModel):
+@dataclass(slots=True)
+class InformantCell:
     youth: GroupCell | None
     """The jongere form's group, null where it is not published on its own."""
     parent: GroupCell | None
@@ -221,10 +226,11 @@ class InformantCell(BaseModel):
     ci: list[float | None] | None
 
 
-class InformantGroup(BaseModel):
+@dataclass(slots=True)
+class InformantGroup:
     team_id: int | None
     team_name: str | None
-    code: str | None = None
+    code: str | None
     scores: dict[str, InformantCell]
 
 

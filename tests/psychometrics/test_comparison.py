@@ -15,7 +15,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from psychometrics.comparison import correlation_ci, hedges_g, reliable_change, welch_difference
+from psychometrics.comparison import (
+    correlation_ci,
+    hedges_g,
+    hedges_summary,
+    reliable_change,
+    welch_difference,
+    welch_summary,
+)
 from tests.psychometrics.conftest import REFERENCE_DIR
 
 CLOSED = {"rel": 1e-9, "abs": 1e-9}
@@ -95,3 +102,28 @@ def test_missing_scores_are_dropped_and_small_or_constant_samples_are_handled():
         reliable_change(0.8, 1.2)
     with pytest.raises(ValueError, match="ci"):
         welch_difference([1, 2], [1, 2], ci=95)
+
+
+def test_the_summary_forms_equal_the_sample_forms_element_by_element(comparison_reference):
+    cases = comparison_reference["cases"]
+    moments = [
+        [np.mean(sample), np.var(sample, ddof=1), len(sample)]
+        for case in cases
+        for sample in (case["x"], case["y"])
+    ]
+    first, second = np.array(moments[0::2]).T, np.array(moments[1::2]).T
+    welch = welch_summary(*first, *second)
+    hedges = hedges_summary(*first, *second)
+    for index, case in enumerate(cases):
+        assert [welch["ci_low"][index], welch["ci_high"][index]] == pytest.approx(
+            case["welch"]["conf_int"], **CLOSED
+        )
+        assert welch["df"][index] == pytest.approx(case["welch"]["df"], **CLOSED)
+        assert hedges["g"][index] == pytest.approx(case["hedges"]["yi"], **CLOSED)
+        assert [hedges["ci_low"][index], hedges["ci_high"][index]] == pytest.approx(
+            [case["hedges"]["ci_lb"], case["hedges"]["ci_ub"]], **CLOSED
+        )
+    too_small = welch_summary([3.0], [0.0], [1], [2.0], [0.5], [6])
+    assert np.isnan(too_small["ci_low"][0]) and np.isnan(
+        hedges_summary([3.0], [0.0], [1], [2.0], [0.5], [6])["g"][0]
+    )
