@@ -454,5 +454,12 @@ def test_the_html_report_shows_change_and_informants_for_published_groups_only(c
         ).status_code
         == 404
     )
+    english = client.get(
+        f"/reports/{current.id}",
+        params={"baseline_wave_id": baseline.id, "lang": "en"},
+        headers=aggregate_only,
+    ).text
+    assert "Change since Voorjaar" in english and "Youth and parents side by side" in english
+    assert "Achenbach" in english
     plain = client.get(f"/reports/{current.id}", headers=aggregate_only).text
     assert '<section class="comparison">' not in plain
