@@ -5,6 +5,15 @@ NaN = missing), checked against psych, lavaan/semTools, multilevel and lme4 (CFA
 Nothing here knows about HTTP, SQL or the instrument files.
 """
 
+from psychometrics.comparison import (
+    Correlation,
+    EffectSize,
+    WelchDifference,
+    correlation_ci,
+    hedges_g,
+    reliable_change,
+    welch_difference,
+)
 from psychometrics.multilevel import (
     IccSummary,
     group_reliability,
@@ -37,13 +46,18 @@ __all__ = [
     "AlphaResult",
     "CfaGroupResult",
     "CfaResult",
+    "Correlation",
+    "EffectSize",
     "IccSummary",
     "ImproperSolutionError",
     "TeamReliability",
+    "WelchDifference",
     "cfa",
+    "correlation_ci",
     "cronbach_alpha",
     "disattenuated_correlations",
     "group_reliability",
+    "hedges_g",
     "icc1",
     "icc2",
     "icc_summary",
@@ -52,8 +66,10 @@ __all__ = [
     "item_analysis",
     "measurement_invariance",
     "omega_total",
+    "reliable_change",
     "respondents_needed",
     "rwg_j",
     "score_scale",
     "team_reliability",
+    "welch_difference",
 ]

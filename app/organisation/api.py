@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.audit.service import audit_changes
-from app.auth import ManagePrincipal, ProfessionalManagePrincipal
+from app.auth import ManagePrincipal, Principal, ProfessionalManagePrincipal, Scope, require_scope
 from app.db import SessionDep
 from app.organisation import qr, service
 from app.organisation import sheet as print_sheet
@@ -40,6 +40,7 @@ from app.organisation.schemas import (
     TeamPublic,
     TeamUpdate,
     WaveCreate,
+    WaveListed,
     WavePublic,
     WaveUpdate,
 )
@@ -350,13 +351,24 @@ def create_wave(session: SessionDep, principal: ManagePrincipal, wave_in: WaveCr
     return service.present_wave(service.create_wave(session=session, principal=principal, wave_in=wave_in))
 
 
+# Reading the list of waves is what a report or export caller needs first (read-only for them).
+WaveReader = Annotated[
+    Principal,
+    Depends(
+        require_scope(Scope.manage, Scope.reports_aggregate, Scope.reports_professional, Scope.responses_read)
+    ),
+]
+
+
 @router.get("/waves", tags=["waves"], responses=_OBJECT_ERRORS)
-def list_waves(session: SessionDep, principal: ManagePrincipal, page: PagingDep) -> Page[WavePublic]:
+def list_waves(session: SessionDep, principal: WaveReader, page: PagingDep) -> Page[WaveListed]:
+    """The caller's waves (a research key: every municipality's), oldest first, with the forms
+    that have published responses. Keys with ``manage``, ``reports:*`` or ``responses:read``."""
     rows, total = service.list_waves(
         session=session, principal=principal, limit=page.limit, offset=page.offset
     )
     return Page(
-        items=[service.present_wave(row) for row in rows], total=total, limit=page.limit, offset=page.offset
+        items=service.present_listed_waves(session, rows), total=total, limit=page.limit, offset=page.offset
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, null, update
+from sqlalchemy import ColumnElement, exists, func, null, update
 from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, SQLModel, col, select
 
@@ -168,3 +168,24 @@ def feedback_links_of_professional(
         FeedbackLink.professional_id == professional.id
     )
     return list(session.exec(query.order_by(col(FeedbackLink.id))).all())
+
+
+def published_forms(session: Session, wave_ids: list[int], forms: list[str]) -> dict[int, list[str]]:
+    """The forms of each wave that have published responses (in a publication cut).
+
+    One EXISTS per form over the ``(wave_id, form)`` index: it stops at the first published row
+    instead of counting a wave's responses.
+    """
+    found: dict[int, list[str]] = {wave_id: [] for wave_id in wave_ids}
+    if not wave_ids:
+        return found
+    for form in forms:
+        published = exists().where(
+            col(Response.wave_id) == col(Wave.id),
+            col(Response.form) == form,
+            col(Response.cut_id).is_not(None),
+        )
+        for wave_id in session.exec(select(Wave.id).where(col(Wave.id).in_(wave_ids), published)).all():
+            if wave_id is not None:
+                found[wave_id].append(form)
+    return found

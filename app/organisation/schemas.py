@@ -185,6 +185,12 @@ class WavePublic(_Output):
     created_at: datetime
 
 
+class WaveListed(WavePublic):
+    """A wave in ``GET /api/v1/waves``: with the forms that have published responses to report on."""
+
+    published_forms: list[str]
+
+
 # -- invitations ----------------------------------------------------------------------------------------
 
 

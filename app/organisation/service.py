@@ -43,6 +43,7 @@ from app.organisation.schemas import (
     TeamCreate,
     TeamUpdate,
     WaveCreate,
+    WaveListed,
     WavePublic,
     WaveUpdate,
 )
@@ -280,6 +281,18 @@ def create_wave(*, session: Session, principal: Principal, wave_in: WaveCreate) 
 
 def list_waves(*, session: Session, principal: Principal, limit: int, offset: int) -> tuple[list[Wave], int]:
     return repository.page_of(session, Wave, principal, limit=limit, offset=offset)
+
+
+def present_listed_waves(session: Session, waves: list[Wave]) -> list[WaveListed]:
+    """Waves with the forms that have published responses (what a report can be asked for)."""
+    forms = list(published_instrument().forms)
+    published = repository.published_forms(session, [wave.id for wave in waves if wave.id is not None], forms)
+    return [
+        WaveListed.model_validate(
+            {**present_wave(wave).model_dump(), "published_forms": published.get(wave.id or 0, [])}
+        )
+        for wave in waves
+    ]
 
 
 def get_wave(*, session: Session, principal: Principal, wave_id: int) -> Wave:

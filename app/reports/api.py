@@ -11,10 +11,20 @@ from sqlmodel import Session
 from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
-from app.errors import Forbidden
+from app.errors import Forbidden, InvalidInput
 from app.models import Wave
-from app.reports import service, structure
-from app.reports.schemas import MAX_ROW_ID, Level, ReliabilityReport, ScoresReport, StructureReport
+from app.reports import comparison, service, structure
+from app.reports.schemas import (
+    MAX_ROW_ID,
+    ChangeLevel,
+    ChangeReport,
+    InformantLevel,
+    InformantsReport,
+    Level,
+    ReliabilityReport,
+    ScoresReport,
+    StructureReport,
+)
 from app.tenancy import get_owned
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -40,7 +50,7 @@ def selection_for(
     )
 
 
-def require_level_scope(principal: Principal, level: Level) -> None:
+def require_level_scope(principal: Principal, level: str) -> None:
     needed = Scope.reports_professional if level == "professional" else Scope.reports_aggregate
     if needed.value not in principal.scopes:
         raise Forbidden(f"Scores per {level} need an API key with the scope {needed.value}.")
@@ -92,3 +102,60 @@ def structure_report(
         raise Forbidden("The structure report needs an API key with the scope reports:aggregate.")
     selection = selection_for(request, session, principal, wave_id, form)
     return Response(structure.structure_report(selection).model_dump_json(), media_type=JSON)
+
+
+def _audit_professional_read(session: Session, principal: Principal, wave_ids: list[int], form: str) -> None:
+    for wave_id in wave_ids:
+        audit.record(
+            session,
+            principal,
+            "scores.professional.read",
+            object_type="wave",
+            object_id=wave_id,
+            wave_id=wave_id,
+            detail={"form": form},
+        )
+
+
+@router.get("/change", response_model=ChangeReport)
+def change(
+    request: Request,
+    session: SessionDep,
+    principal: ReportPrincipal,
+    wave_id: WaveId,
+    baseline_wave_id: WaveId,
+    form: FormId,
+    level: ChangeLevel = "wave",
+) -> Response:
+    """Change per group and subscale from the baseline wave: means, Welch CI, Hedges' g, detectable change.
+
+    Only groups published in both waves; the numbers come from both waves' publication cuts.
+    """
+    require_level_scope(principal, level)
+    if baseline_wave_id == wave_id:
+        message = "baseline_wave_id must be another wave than wave_id"
+        raise InvalidInput(message, errors=[{"loc": ["query", "baseline_wave_id"], "msg": message}])
+    current = selection_for(request, session, principal, wave_id, form)
+    baseline = selection_for(request, session, principal, baseline_wave_id, form)
+    report = comparison.change_report(session, current, baseline, level)
+    if level == "professional":
+        _audit_professional_read(session, principal, [wave_id, baseline_wave_id], form)
+    return Response(report.model_dump_json(), media_type=JSON)
+
+
+@router.get("/informants", response_model=InformantsReport)
+def informants(
+    request: Request,
+    session: SessionDep,
+    principal: ReportPrincipal,
+    wave_id: WaveId,
+    level: InformantLevel = "professional",
+) -> Response:
+    """Youth and parent means side by side per group, their difference and their agreement across groups."""
+    require_level_scope(principal, level)
+    youth = selection_for(request, session, principal, wave_id, comparison.YOUTH_FORM)
+    parent = selection_for(request, session, principal, wave_id, comparison.PARENT_FORM)
+    report = comparison.informants_report(session, youth, parent, level)
+    if level == "professional":
+        _audit_professional_read(session, principal, [wave_id], "jongere,ouder")
+    return Response(report.model_dump_json(), media_type=JSON)

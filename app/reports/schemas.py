@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a larger one must not reach the driver
 
-Level = Literal["professional", "team"]
+Level = Literal["professional", "team", "partner"]
 
 
 class ItemStatistics(BaseModel):
@@ -102,6 +102,9 @@ class GroupScores:
     code: str | None = None
     """Professional level: the professional's pseudonymous code."""
     scores: dict[str, GroupScore] = field(default_factory=dict)
+    partner_id: int | None = None
+    """Partner level: the partner organisation (null: professionals without a partner)."""
+    partner_name: str | None = None
 
 
 class VarianceComponents(BaseModel):
@@ -232,4 +235,124 @@ class StructureReport(BaseModel):
     cutoffs: dict[str, float]
     reference: str
     models: list[StructureModel]
+
+
+# -- comparisons (issue #19): computed from published cuts only, by app.reports.comparison ----------
+# Cells and groups are slotted dataclasses for the reason given above GroupScore.
+
+ChangeLevel = Literal["wave", "team", "professional", "partner"]
+InformantLevel = Literal["professional", "team"]
+
+
+@dataclass(slots=True)
+class GroupCell:
+    """One published group on one subscale: respondents with a valid score, their mean and SD."""
+
+    n: int
+    mean: float | None
+    sd: float | None
+
+
+@dataclass(slots=True)
+class ChangeCell:
+    """A group on one subscale in both waves: ``difference`` = this wave - the baseline."""
+
+    baseline: GroupCell
+    current: GroupCell
+    difference: float | None
+    ci: list[float | None] | None
+    """95% Welch interval of the difference (independent samples: respondents cannot be paired)."""
+    df: float | None
+    hedges_g: float | None
+    hedges_g_ci: list[float | None] | None
+    ci_excludes_zero: bool | None
+    exceeds_detectable_change: bool | None
+    """|difference| above the subscale's ``detectable_change`` (None when that is unknown)."""
+
+
+class ChangeSubscale(BaseModel):
+    subscale: str
+    module: str | None
+    baseline_alpha: float | None
+    """Cronbach's alpha of the subscale in the baseline wave (as its reliability report)."""
+    baseline_sd: float | None
+    """SD of the person scores of the whole baseline wave."""
+    sem: float | None
+    """Standard error of measurement: baseline_sd * sqrt(1 - baseline_alpha)."""
+    detectable_change: float | None
+    """Reliable change (Jacobson & Truax 1991): 1.96 * sqrt(2) * sem."""
+    n_groups_compared: int
+    warnings: list[str]
+
+
+@dataclass(slots=True)
+class ChangeGroup:
+    team_id: int | None
+    team_name: str | None
+    code: str | None
+    scores: dict[str, ChangeCell | None]
+    """Per subscale; null where the group is not published on it in both waves."""
+    partner_id: int | None = None
+    partner_name: str | None = None
+
+
+class ChangeReport(BaseModel):
+    wave_id: int
+    baseline_wave_id: int
+    form: str
+    level: ChangeLevel
+    min_group_size: int
+    ci_level: float
+    published_at: datetime | None
+    baseline_published_at: datetime | None
+    method: str
+    subscales: list[ChangeSubscale]
+    groups: list[ChangeGroup]
+    """Only groups published in both waves, ordered by team name and code (never by score)."""
+    warnings: list[str]
+
+
+@dataclass(slots=True)
+class InformantCell:
+    youth: GroupCell | None
+    """The jongere form's group, null where it is not published on its own."""
+    parent: GroupCell | None
+    """The ouder form's group, null where it is not published on its own."""
+    difference: float | None
+    """youth - parent, where both are published."""
+    ci: list[float | None] | None
+
+
+@dataclass(slots=True)
+class InformantGroup:
+    team_id: int | None
+    team_name: str | None
+    code: str | None
+    scores: dict[str, InformantCell]
+
+
+class InformantAgreement(BaseModel):
+    """Across groups where both informants are published: r of the youth and the parent means."""
+
+    subscale: str
+    n_groups: int
+    r: float | None
+    ci: list[float | None] | None
+    """Fisher-z 95% interval (needs four groups)."""
+    warnings: list[str]
+
+
+class InformantsReport(BaseModel):
+    wave_id: int
+    level: InformantLevel
+    youth_form: str
+    parent_form: str
+    min_group_size: int
+    ci_level: float
+    published_at: datetime | None
+    agreement: list[InformantAgreement]
+    expected_agreement: list[float]
+    """The cross-informant correlation usually found, as a range of r (see ``reference``)."""
+    reference: str
+    groups: list[InformantGroup]
     warnings: list[str]

@@ -12,7 +12,7 @@ import gc
 import math
 import threading
 import warnings as python_warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -364,16 +364,38 @@ class Grouping:
     codes: npt.NDArray[np.int64]
     team_ids: npt.NDArray[np.int64]
     professional_ids: npt.NDArray[np.int64] | None
+    partner_ids: npt.NDArray[np.int64] | None = None
+    """Partner level: each group's partner (``NO_PARTNER`` for professionals without one)."""
 
     @property
     def size(self) -> int:
         return len(self.team_ids)
 
 
-def _grouping(matrix: AnswerMatrix, level: Level) -> Grouping:
+NO_PARTNER = -1
+
+
+def _grouping(
+    matrix: AnswerMatrix, level: Level, partner_of: Mapping[int, int | None] | None = None
+) -> Grouping:
     if level == "team":
         teams, codes = _dense_codes(matrix.team_ids)
         return Grouping(codes, teams, None)
+    if level == "partner":
+        # A partner is a function of the professional, so a partner cell is a union of professional
+        # leaves (and so of published batches), like a team.
+        known = partner_of or {}
+        professionals, positions = _dense_codes(matrix.professional_ids)
+        partner_of_professional = np.fromiter(
+            (
+                NO_PARTNER if (partner := known.get(professional)) is None else partner
+                for professional in professionals.tolist()
+            ),
+            dtype=np.int64,
+            count=len(professionals),
+        )
+        partners, codes = _dense_codes(partner_of_professional[positions])
+        return Grouping(codes, np.full(len(partners), NO_TEAM, dtype=np.int64), None, partners)
     # A professional is grouped within the team they were in when answered about (as the nested
     # model does), so a team total is exactly the sum of its professionals.
     professionals, codes = _dense_codes(matrix.professional_ids)
@@ -404,18 +426,18 @@ def _dense_codes(labels: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], 
 
 
 def scores_report(session: Session, selection: Selection, level: Level) -> ScoresReport:
-    """Scores per group of ``level``; 422 per professional on a form that rates no professional
-    (the self-report) and for a wave that publishes no numbers per professional."""
-    if level == "professional" and not selection.about_professional:
+    """Scores per group of ``level``; 422 per professional or partner on a form that rates no
+    professional (the self-report) and for a wave that publishes no numbers per professional."""
+    if level in ("professional", "partner") and not selection.about_professional:
         detail = (
-            f"The form {selection.form.id} is a self-report: it has no scores per professional; "
-            "use level=team."
+            f"The form {selection.form.id} is a self-report: it has no scores per {level}; use level=team."
         )
         raise InvalidInput(detail, errors=[{"loc": ["query", "level"], "msg": detail}])
-    if level == "professional" and not selection.wave.professional_feedback:
+    if level in ("professional", "partner") and not selection.wave.professional_feedback:
+        # Without numbers per professional the team is the leaf: a partner is then no union of leaves.
         message = (
             f"wave {selection.wave.id} publishes no numbers per professional (professional_feedback "
-            "is off): ask for level=team"
+            f"is off), so none per {level} either: ask for level=team"
         )
         raise InvalidInput(message, errors=[{"loc": ["query", "level"], "msg": message}])
     with _collector_paused():
@@ -456,8 +478,9 @@ def _collector_paused() -> Iterator[None]:
 
 def _scores_report(session: Session, selection: Selection, level: Level) -> ScoresReport:
     matrix = selection.matrix
-    grouping = _grouping(matrix, level)
     municipality_id = selection.wave.municipality_id
+    partner_of = repository.professional_partners(session, municipality_id) if level == "partner" else None
+    grouping = _grouping(matrix, level, partner_of)
     teams = repository.team_names(session, municipality_id)
     codes = repository.professional_codes(session, municipality_id) if level == "professional" else {}
     team_ids = [None if team_id == NO_TEAM else team_id for team_id in grouping.team_ids.tolist()]
@@ -474,6 +497,11 @@ def _scores_report(session: Session, selection: Selection, level: Level) -> Scor
         )
         for team, code in zip(team_ids, professional_codes, strict=True)
     ]
+    if grouping.partner_ids is not None:
+        partners = repository.partner_names(session, municipality_id)
+        for row, partner in zip(group_rows, grouping.partner_ids.tolist(), strict=True):
+            row.partner_id = None if partner == NO_PARTNER else partner
+            row.partner_name = partners.get(partner)
     aggregations = []
     for group in selection.groups:
         aggregation, cells = _subscale_scores(selection, group, grouping, level)
@@ -516,7 +544,7 @@ def _subscale_scores(
 
     warnings: list[str] = []
     name = group.subscale
-    unit = "professional" if level == "professional" else "team"
+    unit = level
     icc_1 = icc_2 = None
     needed = None
     reliabilities = np.full(size, np.nan)

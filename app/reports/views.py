@@ -6,6 +6,7 @@ The page is rendered from the very report objects the JSON routes return, so dis
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -17,8 +18,8 @@ from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, utcnow
 from app.models import Wave
 from app.publication.dates import day_in_words
-from app.reports import plots, service, structure
-from app.reports.schemas import MAX_ROW_ID, GroupScores, ScoresReport
+from app.reports import comparison, plots, service, structure
+from app.reports.schemas import MAX_ROW_ID, ChangeReport, GroupScores, InformantsReport, ScoresReport
 from app.templates import environment
 from app.tenancy import get_owned
 
@@ -72,8 +73,63 @@ def _caterpillars(professionals: ScoresReport, names: list[str], low: int, high:
     return result
 
 
+@dataclass(frozen=True)
+class Comparisons:
+    """The comparison sections (issue #19): change since a baseline wave, youth beside parents."""
+
+    baseline_wave: Wave | None = None
+    change_wave: ChangeReport | None = None
+    change_teams: ChangeReport | None = None
+    informants: InformantsReport | None = None
+
+
+def comparisons_for(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    selection: service.Selection,
+    baseline_wave_id: int | None,
+) -> Comparisons:
+    """Change per wave and team since ``baseline_wave_id`` (the caller's), youth beside parents per team."""
+    settings = request.app.state.settings
+
+    def select(wave: Wave, form: str) -> service.Selection:
+        return service.select_answers(
+            session,
+            wave=wave,
+            form=form,
+            municipality_id=principal.municipality_id,
+            min_group_size=settings.min_group_size,
+        )
+
+    baseline_wave = change_wave = change_teams = informants = None
+    if baseline_wave_id is not None and baseline_wave_id != selection.wave.id:
+        baseline_wave = get_owned(session, Wave, baseline_wave_id, principal)
+        baseline = select(baseline_wave, selection.form.id)
+        change_wave = comparison.change_report(session, selection, baseline, "wave")
+        change_teams = comparison.change_report(session, selection, baseline, "team")
+    if selection.form.id in (comparison.YOUTH_FORM, comparison.PARENT_FORM):
+        youth = (
+            selection
+            if selection.form.id == comparison.YOUTH_FORM
+            else select(selection.wave, comparison.YOUTH_FORM)
+        )
+        parent = (
+            selection
+            if selection.form.id == comparison.PARENT_FORM
+            else select(selection.wave, comparison.PARENT_FORM)
+        )
+        informants = comparison.informants_report(session, youth, parent, "team")
+    return Comparisons(baseline_wave, change_wave, change_teams, informants)
+
+
 def render_report(
-    session: Session, selection: service.Selection, *, professionals: bool, lang: Language
+    session: Session,
+    selection: service.Selection,
+    *,
+    professionals: bool,
+    lang: Language,
+    comparisons: Comparisons | None = None,
 ) -> str:
     """The whole page as one string (the HTTP route and ``verbonden report --format html`` use it)."""
     reliability = service.reliability_report(selection)
@@ -130,6 +186,7 @@ def render_report(
         fmt_ci=fmt_ci,
         published_on=day_in_words(selection.published_at, lang) if selection.published_at else None,
         generated_at=utcnow(),
+        **vars(comparisons or Comparisons()),
     )
 
 
@@ -141,6 +198,7 @@ def report_page(
     wave_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
     form: Annotated[str, Query(min_length=1, max_length=32)] = "jongere",
     lang: Language = "nl",
+    baseline_wave_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> HTMLResponse:
     """One self-contained printable page; professionals' scores only for keys with reports:professional."""
     wave = get_owned(session, Wave, wave_id, principal)
@@ -162,5 +220,6 @@ def report_page(
             wave_id=wave_id,
             detail={"form": form},
         )
-    page = render_report(session, selection, professionals=professionals, lang=lang)
+    extra = comparisons_for(request, session, principal, selection, baseline_wave_id)
+    page = render_report(session, selection, professionals=professionals, lang=lang, comparisons=extra)
     return HTMLResponse(page, headers=PAGE_HEADERS)

@@ -34,7 +34,7 @@ from app.instrument_registry import published_instrument
 from app.models import Response
 from tests.app.test_reports import RELIABILITY, SCORES, Seeded, item_ids, read_cut, seed, store
 from tests.factories.collection import make_invitation
-from tests.factories.organisation import make_feedback_link, make_key
+from tests.factories.organisation import make_feedback_link, make_key, make_partner
 
 FORM = "jongere"
 GROUPS = published_instrument().form(FORM).subscales()
@@ -390,3 +390,69 @@ def test_coordinators_see_how_many_answers_each_leaf_still_needs(client, session
     assert [(entry.professional_id, entry.pending, entry.needed) for entry in status] == [
         (seeded.professionals["a"].id, 3, 2)
     ]
+
+
+# -- partner margins (issue #19) ----------------------------------------------------------------------
+
+
+def test_partner_margins_beside_team_and_professional_margins_recover_no_hidden_cell(client, session):
+    # Partners cut across teams: Politie = a (Noord, shown) + w (West, hidden: 3 answers);
+    # Zorg = b (Noord, hidden: 3) + d (Zuid, shown); e (Zuid) has no partner.
+    sizes = {"Noord": {"a": 9, "b": 3}, "Zuid": {"d": 8, "e": 6}, "West": {"w": 3}}
+    seeded = seed(session, sizes, missing=0.0, seed_value=13)
+    team_of = {name: team for team, members in sizes.items() for name in members}
+    police = make_partner(session, seeded.municipality, "Politie", "police")
+    care = make_partner(session, seeded.municipality, "Zorg", "care")
+    partner_of = {"a": police, "w": police, "b": care, "d": care}
+    for name, partner in partner_of.items():
+        seeded.professionals[name].partner_id = partner.id
+        session.add(seeded.professionals[name])
+    session.flush()
+    headers = aggregate_key(session, seeded)
+    reads = read_all(client, seeded, headers)
+    params = {"wave_id": seeded.wave.id, "form": FORM, "level": "partner"}
+    partners = client.get(SCORES, params=params, headers=headers)
+    assert partners.status_code == 200, partners.text
+    truth = stored(session, seeded, team_of)
+    published = np.array([cut is not None for cut in truth.cut])
+    about = np.array(truth.about)
+    label_of = {name: partner.name for name, partner in partner_of.items()}
+    labels = np.array([label_of.get(name, "") for name in truth.about])
+
+    # Each partner cell is the union of its professionals' published leaves (hidden ones in none).
+    shown = {
+        group["partner_name"] or "": group["scores"]["gezien_worden"]["n"]
+        for group in partners.json()["groups"]
+    }
+    assert shown == {"Politie": 9, "Zorg": 8, "": 6}
+
+    auditor = Auditor(truth)
+    auditor.learn(reads, published)
+    items = item_ids()
+    for group in partners.json()["groups"]:
+        members = published & (labels == (group["partner_name"] or ""))
+        for subscale in GROUPS:
+            cell = group["scores"][subscale.subscale]
+            if cell["n"] is None:
+                continue
+            positions = [items.index(item) for item in subscale.item_ids]
+            auditor.add(
+                auditor.score_weights(members, positions, subscale.min_answered), cell["n"] * cell["mean"]
+            )
+    # The change report's partner cells are these same published cells (one more wave adds only
+    # other batches); so team, professional and partner margins together pin no hidden answer.
+    for name in ("b", "w"):
+        for item in (None, 0, 5):
+            low, high = auditor.interval(about == name, item)
+            assert low == pytest.approx(1.0, abs=1e-6) and high == pytest.approx(5.0, abs=1e-6), name
+
+    # Control: a partner total over every stored response (hidden w too), as a live margin would
+    # be, lets the same auditor recover w's mean by subtracting a's shown cell.
+    leaky = Auditor(truth)
+    leaky.learn(reads, published)
+    positions = [items.index(item) for item in GROUPS[0].item_ids]
+    everyone = labels == "Politie"
+    weights = leaky.score_weights(everyone, positions, GROUPS[0].min_answered)
+    leaky.add(weights, float(np.nansum(weights * np.nan_to_num(truth.answers))))
+    low, high = leaky.interval(about == "w")
+    assert high - low < 1e-6

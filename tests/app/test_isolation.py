@@ -61,6 +61,10 @@ def world(client, session):
         "/api/v1/waves",
         {"name": f"{MARKER} wave", "opens_at": (datetime.now(UTC) - timedelta(days=1)).isoformat()},
     )
+    baseline = create(  # the baseline of GET /api/v1/reports/change
+        "/api/v1/waves",
+        {"name": f"{MARKER} baseline", "opens_at": (datetime.now(UTC) - timedelta(days=2)).isoformat()},
+    )
     invitation = create(
         "/api/v1/invitations",
         {"wave_id": wave["id"], "form": "jongere", "professional_id": professional["id"]},
@@ -73,6 +77,7 @@ def world(client, session):
         "team_id": team["id"],
         "professional_id": professional["id"],
         "wave_id": wave["id"],
+        "baseline_wave_id": baseline["id"],
         "invitation_id": invitation["id"],
         "link_id": link["id"],
         "key_id": key["id"],

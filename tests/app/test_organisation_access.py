@@ -57,6 +57,7 @@ class World:
     no_scope: dict[str, str]  # a key of the owner without `manage`
     research: dict[str, str]  # a research key (no municipality) with `manage` + `reports:professional`
     manage_only: dict[str, str]  # a key of the owner with `manage` but not `reports:professional`
+    no_read_scope: dict[str, str]  # a key of the owner without `manage`, `reports:*` or `responses:read`
 
 
 @pytest.fixture
@@ -90,6 +91,7 @@ def world(session: Session) -> World:
         no_scope=make_key(session, owner, "responses:write", "reports:aggregate"),
         research=make_key(session, None, *MANAGER),
         manage_only=make_key(session, owner, "manage", "reports:aggregate", "responses:read", "admin"),
+        no_read_scope=make_key(session, owner, "responses:write"),
     )
 
 
@@ -102,6 +104,7 @@ class Route:
     object_route: bool = True  # addresses one object by id in the path
     created: bool = False  # answers 201 although it addresses an object (a child is created)
     shows_scores: bool = False  # leads to a professional's scores: needs reports:professional too
+    readers: bool = False  # report, export and research keys may call it too (read-only)
 
     def url(self, ids: dict[str, int]) -> str:
         return "/api/v1" + self.path.format(**ids)
@@ -140,7 +143,7 @@ ROUTES = [
         writes=True,
         object_route=False,
     ),
-    Route("GET", "/waves", object_route=False),
+    Route("GET", "/waves", object_route=False, readers=True),
     Route("GET", "/waves/{wave}"),
     Route("PATCH", "/waves/{wave}", {"name": "Voorjaar 2027"}, writes=True),
     Route("DELETE", "/waves/{wave}", writes=True),
@@ -210,7 +213,7 @@ def test_access_matrix(client, world, route):
     _problem(no_key, 401)
     assert no_key.headers["www-authenticate"] == "Bearer"
     _problem(call(client, route, world, {"Authorization": "Bearer vb_not-a-real-key"}), 401)
-    _problem(call(client, route, world, world.no_scope), 403)
+    _problem(call(client, route, world, world.no_read_scope if route.readers else world.no_scope), 403)
     if route.shows_scores:
         _problem(call(client, route, world, world.manage_only), 403)
 

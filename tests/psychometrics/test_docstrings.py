@@ -16,6 +16,7 @@ import pytest
         "psychometrics.multilevel",
         "psychometrics.nested",
         "psychometrics.structure",
+        "psychometrics.comparison",
     ],
 )
 def test_docstring_examples(module: str):
