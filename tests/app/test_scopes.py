@@ -47,8 +47,9 @@ from app.auth import Scope, ScopeCheck, create_api_key, get_principal
 from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
 from app.instrument_registry import published_instrument
 from app.models import AuditEvent, Response
+from app.publication.service import publish_due
 from tests.app.test_reports import random_answers, seed
-from tests.factories.collection import make_invitation
+from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import make_municipality, make_partner
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -223,6 +224,8 @@ def world(client: TestClient, session: Session) -> World:
         own = random_answers(rng, 3.0, items["professional"])
         store_about(session, seeded.wave, seeded.professionals["r"], "professional", own)
     session.flush()
+    # Published before the walk, so that no read publishes a batch the reads before it did not see.
+    publish_due(session, seeded.wave, min_group_size=5)
     full_key, full_secret = create_api_key(
         session, municipality_id=seeded.municipality.id, name="everything", scopes=SCOPE_ORDER
     )
@@ -231,6 +234,7 @@ def world(client: TestClient, session: Session) -> World:
     link = client.post(f"/api/v1/professionals/{p.id}/feedback-links", json={}, headers=full)
     assert link.status_code == 201, link.text
     invitation = make_invitation(session, seeded.wave, p)
+    baseline = make_wave(session, seeded.municipality, name="Vorige ronde")  # for the change report
     event = session.exec(
         select(AuditEvent).where(AuditEvent.municipality_id == seeded.municipality.id)
     ).first()
@@ -243,6 +247,7 @@ def world(client: TestClient, session: Session) -> World:
             "team_id": seeded.teams["Noord"].id,
             "professional_id": p.id,
             "wave_id": seeded.wave.id,
+            "baseline_wave_id": baseline.id,
             "invitation_id": invitation.id,
             "link_id": link.json()["id"],
             "key_id": full_key.id,
@@ -494,6 +499,8 @@ def test_the_walk_sees_professional_numbers_where_the_scope_allows_them(client, 
     assert any(name.startswith("GET /f/{token}") for name in found)  # through the feedback-link routes
     assert {_route(name) for name in found} <= {
         "/api/v1/reports/scores",
+        "/api/v1/reports/change",  # level=professional
+        "/api/v1/reports/informants",  # level=professional
         "/reports/{wave_id}",
         "/f/{token}",
         "/api/v1/exports/responses",  # with reports:professional the rows name their professional
