@@ -180,3 +180,14 @@ def test_an_admin_reads_users_keys_without_secrets_and_the_audit_trail(client, s
     assert secret not in keys.text and secret[:6] in keys.text
     trail = client.get("/app/audit", headers=headers)
     assert trail.status_code == 200 and "team.create" in trail.text
+
+
+def test_the_overview_links_to_the_pages_a_role_may_open(client, session, settings, town):
+    wave = make_wave(session, town)
+    coordinator = client.get("/app/", headers=browser(session, settings, town)).text
+    assert f'href="/app/waves/{wave.id}"' in coordinator and 'href="/app/teams"' in coordinator
+    assert 'href="/app/audit"' not in coordinator
+    admin = client.get("/app/", headers=browser(session, settings, town, "admin")).text
+    assert all(f'href="{page}"' in admin for page in ADMIN_PAGES)
+    researcher = client.get("/app/", headers=browser(session, settings, None, "researcher")).text
+    assert 'href="/app/teams"' not in researcher and f'href="/app/waves/{wave.id}"' not in researcher
