@@ -191,3 +191,17 @@ def test_the_overview_links_to_the_pages_a_role_may_open(client, session, settin
     assert all(f'href="{page}"' in admin for page in ADMIN_PAGES)
     researcher = client.get("/app/", headers=browser(session, settings, None, "researcher")).text
     assert 'href="/app/teams"' not in researcher and f'href="/app/waves/{wave.id}"' not in researcher
+
+
+def test_a_wave_that_publishes_per_team_shows_the_teams_progress(client, session, settings):
+    seeded = seed(session, {"Noord": {"a": 2, "b": 1}}, missing=0.0)
+    seeded.wave.professional_feedback = False
+    session.add(seeded.wave)
+    session.flush()
+    shown = text_of(
+        client.get(
+            f"/app/waves/{seeded.wave.id}", headers=browser(session, settings, seeded.municipality)
+        ).text
+    )
+    assert "Naam a: 2 antwoorden ontvangen" in shown and "gepubliceerd per team" in shown
+    assert re.search(r"Per team .*? Noord Jongeren: 3 wachten, nog 2 antwoorden nodig", shown)
