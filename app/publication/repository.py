@@ -87,3 +87,14 @@ def latest_cut(session: Session, wave_id: int) -> PublicationCut | None:
 def wave_has_cut(session: Session, wave_id: int) -> bool:
     statement = select(PublicationCut.id).where(col(PublicationCut.wave_id) == wave_id).limit(1)
     return session.exec(statement).first() is not None
+
+
+def response_counts(session: Session, wave_id: int) -> list[tuple[str, int | None, bool, int]]:
+    """(form, professional id, published, responses) of a wave: counts only, never answers."""
+    published = col(Response.cut_id).is_not(None)
+    statement = (
+        sa_select(Response.form, Response.professional_id, published, func.count())  # type: ignore[call-overload]
+        .where(col(Response.wave_id) == wave_id)
+        .group_by(col(Response.form), col(Response.professional_id), published)
+    )
+    return [(row[0], row[1], bool(row[2]), int(row[3])) for row in session.execute(statement).all()]

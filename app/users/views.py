@@ -489,5 +489,7 @@ def app_home(
         waves=waves,
         professionals=professionals,
         reports="reports:aggregate" in principal.scopes,
+        manage="manage" in principal.scopes,
+        admin="admin" in principal.scopes,
         role_label=messages()[lang][f"role_{signed_in.user.role}"],
     )
