@@ -190,18 +190,19 @@ def render_report(
     )
 
 
-@router.get("/reports/{wave_id}", response_class=HTMLResponse)
-def report_page(
+def report_html(
     request: Request,
-    session: SessionDep,
-    principal: AggregatePrincipal,
-    wave_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
-    form: Annotated[str, Query(min_length=1, max_length=32)] = "jongere",
-    lang: Language = "nl",
-    baseline_wave_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
-) -> HTMLResponse:
-    """One self-contained printable page; professionals' scores only for keys with reports:professional."""
-    wave = get_owned(session, Wave, wave_id, principal)
+    session: Session,
+    principal: Principal,
+    wave: Wave,
+    *,
+    form: str,
+    lang: Language,
+    baseline_wave_id: int | None = None,
+) -> str:
+    """The report page of the caller's ``wave`` (already checked to be theirs): the published cut,
+    professionals only with reports:professional (audited), comparisons where asked. Every door
+    that shows the HTML report (``/reports/{id}``, the web app) renders it here."""
     selection = service.select_answers(
         session,
         wave=wave,
@@ -216,10 +217,27 @@ def report_page(
             principal,
             "report.professional.read",
             object_type="wave",
-            object_id=wave_id,
-            wave_id=wave_id,
+            object_id=wave.id,
+            wave_id=wave.id,
             detail={"form": form},
         )
     extra = comparisons_for(request, session, principal, selection, baseline_wave_id)
-    page = render_report(session, selection, professionals=professionals, lang=lang, comparisons=extra)
+    return render_report(session, selection, professionals=professionals, lang=lang, comparisons=extra)
+
+
+@router.get("/reports/{wave_id}", response_class=HTMLResponse)
+def report_page(
+    request: Request,
+    session: SessionDep,
+    principal: AggregatePrincipal,
+    wave_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
+    form: Annotated[str, Query(min_length=1, max_length=32)] = "jongere",
+    lang: Language = "nl",
+    baseline_wave_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
+) -> HTMLResponse:
+    """One self-contained printable page; professionals' scores only for keys with reports:professional."""
+    wave = get_owned(session, Wave, wave_id, principal)
+    page = report_html(
+        request, session, principal, wave, form=form, lang=lang, baseline_wave_id=baseline_wave_id
+    )
     return HTMLResponse(page, headers=PAGE_HEADERS)

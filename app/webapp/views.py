@@ -24,9 +24,8 @@ from app.auth import Scope
 from app.db import SessionDep
 from app.organisation import service as organisation
 from app.organisation.schemas import TeamCreate
-from app.reports import service as reports
 from app.reports.schemas import MAX_ROW_ID
-from app.reports.views import PAGE_HEADERS, Language, render_report
+from app.reports.views import PAGE_HEADERS, Language, report_html
 from app.templates import templates
 from app.users import repository as user_repository
 from app.users.sessions import SignedIn, csrf_field, require_page_scope
@@ -147,25 +146,7 @@ def wave_report(
     """The wave's HTML report (the published cut only), as ``/reports/{id}`` shows it."""
     principal = signed_in.principal
     wave = organisation.get_wave(session=session, principal=principal, wave_id=wave_id)
-    selection = reports.select_answers(
-        session,
-        wave=wave,
-        form=form,
-        municipality_id=principal.municipality_id,
-        min_group_size=request.app.state.settings.min_group_size,
-    )
-    professionals = Scope.reports_professional.value in principal.scopes and wave.professional_feedback
-    if professionals:
-        audit.record(
-            session,
-            principal,
-            "report.professional.read",
-            object_type="wave",
-            object_id=wave_id,
-            wave_id=wave_id,
-            detail={"form": form},
-        )
-    page = render_report(session, selection, professionals=professionals, lang=lang)
+    page = report_html(request, session, principal, wave, form=form, lang=lang)
     return HTMLResponse(page, headers=PAGE_HEADERS)
 
 
