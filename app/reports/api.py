@@ -81,15 +81,7 @@ def scores(
     require_level_scope(principal, level)
     selection = selection_for(request, session, principal, wave_id, form)
     if level == "professional":
-        audit.record(
-            session,
-            principal,
-            "scores.professional.read",
-            object_type="wave",
-            object_id=wave_id,
-            wave_id=wave_id,
-            detail={"form": form},
-        )
+        _audit_professional_read(session, principal, [wave_id], form)
     return Response(service.scores_report(session, selection, level).model_dump_json(), media_type=JSON)
 
 
