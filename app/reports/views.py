@@ -6,11 +6,14 @@ The page is rendered from the very report objects the JSON routes return, so dis
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 from sqlmodel import Session
 
 from app.audit import service as audit
@@ -18,15 +21,30 @@ from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, utcnow
 from app.models import Wave
 from app.publication.dates import day_in_words
-from app.reports import comparison, plots, service, structure
-from app.reports.schemas import MAX_ROW_ID, ChangeReport, GroupScores, InformantsReport, ScoresReport
+from app.reports import comparison, language, plots, service, structure
+from app.reports.language import Language, Say
+from app.reports.schemas import (
+    MAX_ROW_ID,
+    ChangeGroup,
+    ChangeReport,
+    GroupScores,
+    InformantGroup,
+    InformantsReport,
+    ScoresReport,
+)
+from app.reports.service import FLOOR_CEILING_LIMIT
 from app.templates import environment
 from app.tenancy import get_owned
+from instrument.codebook import neutral_label
 
 router = APIRouter(tags=["reports"])
 AggregatePrincipal = Annotated[Principal, Depends(require_scope(Scope.reports_aggregate))]
-Language = Literal["nl", "en"]
 NO_TEAM_LABEL = {"nl": "(zonder team)", "en": "(no team)"}
+HIDDEN = {"nl": "verborgen", "en": "hidden"}
+NOT_COMPARED = {"nl": "niet in beide rondes", "en": "not in both waves"}
+NOT_PUBLISHED = {"nl": "niet gepubliceerd", "en": "not published"}
+WHOLE_WAVE = {"nl": "Hele meetronde", "en": "Whole wave"}
+INFORMANT_SERIES = {"nl": ("jongeren", "ouders"), "en": ("youth", "parents")}
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
@@ -34,22 +52,30 @@ PAGE_HEADERS = {
 }
 
 
-def fmt(value: float | None, digits: int = 2) -> str:
-    """A number for the page: fixed decimals, a dash for a missing or hidden one."""
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def fmt_ci(interval: list[float | None] | None, digits: int = 2) -> str:
-    if not interval or interval[0] is None or interval[1] is None:
-        return "–"
-    return f"[{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
-
-
-def _team_label(group: GroupScores, lang: Language) -> str:
+def _team_label(group: GroupScores | ChangeGroup | InformantGroup, lang: Language) -> str:
     return group.team_name or NO_TEAM_LABEL[lang]
 
 
-def _caterpillars(professionals: ScoresReport, names: list[str], low: int, high: int) -> list[dict[str, Any]]:
+def _code_order(code: str | None) -> tuple[Any, ...]:
+    """Professionals by their code in natural order (P-2 before P-10): never by score."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", code or ""))
+
+
+FLOOR_CEILING = re.compile(r"\d+% of the answers to item \S+ are at the (lowest|highest) point")
+
+
+def _caterpillars(
+    professionals: ScoresReport, names: list[str], titles: dict[str, str], say: Say, scale: tuple[int, int]
+) -> list[dict[str, Any]]:
+    ordered = sorted(professionals.groups, key=lambda group: _code_order(group.code))
+    bounds = [
+        bound
+        for group in ordered
+        for cell in group.scores.values()
+        if not cell.suppressed and cell.ci
+        for bound in cell.ci
+    ]
+    low, high = plots.axis_range(bounds, *scale)
     result = []
     for name in names:
         intervals = [
@@ -59,7 +85,7 @@ def _caterpillars(professionals: ScoresReport, names: list[str], low: int, high:
                 low=cell.ci[0] if cell.ci else None,
                 high=cell.ci[1] if cell.ci else None,
             )
-            for group in professionals.groups
+            for group in ordered
             if (cell := group.scores[name]).mean is not None and not cell.suppressed
         ]
         if intervals:
@@ -67,10 +93,153 @@ def _caterpillars(professionals: ScoresReport, names: list[str], low: int, high:
                 {
                     "subscale": name,
                     "count": len(intervals),
-                    "svg": plots.caterpillar(intervals, low, high, name),
+                    "svg": plots.caterpillar(intervals, low, high, titles[name], say),
                 }
             )
     return result
+
+
+def _team_panels(
+    teams: ScoresReport, titles: dict[str, str], say: Say, scale: tuple[int, int], lang: Language
+) -> list[tuple[str, Markup]]:
+    """The profile per team: one panel per subscale (core and switched-on modules), teams by name."""
+    groups = sorted(teams.groups, key=lambda group: _team_label(group, lang))
+    if not any(
+        not cell.suppressed and cell.mean is not None for group in groups for cell in group.scores.values()
+    ):
+        return []
+    bounds = [
+        value
+        for group in groups
+        for cell in group.scores.values()
+        if not cell.suppressed
+        for value in (cell.ci or [cell.mean])
+    ]
+    low, high = plots.axis_range(bounds, *scale)
+    width = 12 + plots.CHAR_WIDTH * max(len(_team_label(group, lang)) for group in groups)
+    panels = []
+    for entry in teams.subscales:
+        rows = [
+            plots.DotRow(
+                _team_label(group, lang),
+                [
+                    plots.Estimate(cell.mean, *(cell.ci or [None, None]))
+                    if not cell.suppressed
+                    else plots.Estimate(None)
+                ],
+            )
+            for group in groups
+            if (cell := group.scores[entry.subscale]) is not None
+        ]
+        title = titles.get(entry.subscale, entry.subscale)
+        panels.append(
+            (title, plots.dot_panel(rows, low, high, title, say, hidden_text=HIDDEN[lang], label_width=width))
+        )
+    return panels
+
+
+def _change_panels(
+    change_wave: ChangeReport | None,
+    change_teams: ChangeReport,
+    titles: dict[str, str],
+    say: Say,
+    lang: Language,
+) -> list[tuple[str, Markup]]:
+    """Per subscale the difference (this wave - baseline) with its 95% interval, per group; 0 dashed."""
+    groups: list[tuple[str, ChangeGroup]] = []
+    if change_wave is not None:
+        groups += [(WHOLE_WAVE[lang], group) for group in change_wave.groups]
+    groups += [(_team_label(group, lang), group) for group in change_teams.groups]
+    if not groups:
+        return []
+    bounds = [
+        abs(bound)
+        for _, group in groups
+        for cell in group.scores.values()
+        if cell is not None and cell.ci
+        for bound in cell.ci
+        if bound is not None
+    ]
+    reach = max([0.25, *bounds])
+    reach = math.ceil(reach * 4) / 4
+    width = 12 + plots.CHAR_WIDTH * max(len(label) for label, _ in groups)
+    panels = []
+    for entry in change_teams.subscales:
+        rows = []
+        for label, group in groups:
+            cell = group.scores.get(entry.subscale)
+            estimate = (
+                plots.Estimate(cell.difference, *(cell.ci or [None, None])) if cell else plots.Estimate(None)
+            )
+            rows.append(plots.DotRow(label, [estimate]))
+        title = titles.get(entry.subscale, entry.subscale)
+        panels.append(
+            (
+                title,
+                plots.dot_panel(
+                    rows,
+                    -reach,
+                    reach,
+                    title,
+                    say,
+                    reference=0.0,
+                    hidden_text=NOT_COMPARED[lang],
+                    label_width=width,
+                ),
+            )
+        )
+    return panels
+
+
+def _informant_panels(
+    informants: InformantsReport, titles: dict[str, str], say: Say, scale: tuple[int, int], lang: Language
+) -> list[tuple[str, Markup]]:
+    """Per subscale the youth and the parent mean of each team, one above the other."""
+    if not informants.groups:
+        return []
+    values = [
+        side.mean
+        for group in informants.groups
+        for cell in group.scores.values()
+        for side in (cell.youth, cell.parent)
+        if side is not None
+    ]
+    low, high = plots.axis_range(values, *scale)
+    width = 12 + plots.CHAR_WIDTH * max(len(_team_label(group, lang)) for group in informants.groups)
+    series = INFORMANT_SERIES[lang]
+    panels = []
+    for entry in informants.agreement:
+        rows = []
+        for group in informants.groups:
+            cell = group.scores.get(entry.subscale)
+            youth = cell.youth if cell else None
+            parent = cell.parent if cell else None
+            rows.append(
+                plots.DotRow(
+                    _team_label(group, lang),
+                    [
+                        plots.Estimate(youth.mean if youth else None),
+                        plots.Estimate(parent.mean if parent else None),
+                    ],
+                )
+            )
+        title = titles.get(entry.subscale, entry.subscale)
+        panels.append(
+            (
+                title,
+                plots.dot_panel(
+                    rows,
+                    low,
+                    high,
+                    title,
+                    say,
+                    series=series,
+                    hidden_text=NOT_PUBLISHED[lang],
+                    label_width=width,
+                ),
+            )
+        )
+    return panels
 
 
 @dataclass(frozen=True)
@@ -140,53 +309,67 @@ def render_report(
         else None
     )
     form = selection.form
+    instrument = selection.instrument
     titles: dict[str, str] = {subscale.id: subscale.title[lang] for subscale in form.core_subscales.values()}
     for module in form.modules.values():
         titles.update({subscale.id: subscale.title[lang] for subscale in module.subscales.values()})
-    points = selection.scale_points
+    say = Say(lang, titles)
+    neutral_name = instrument.neutral_name[lang]
+    item_texts = {item.id: neutral_label(item, lang, neutral_name) for item in form.items(form.modules)}
+    scale = instrument.scale
+    answer_labels = [(point, scale.labels[point][lang]) for point in scale.points]
     distributions = {
         entry.subscale: plots.item_distribution(
             [(row.item, row.distribution) for row in entry.item_analysis if row.distribution],
-            points,
+            answer_labels,
             titles[entry.subscale],
+            say,
         )
         for entry in reliability.subscales
         if not entry.item_statistics_suppressed and any(row.distribution for row in entry.item_analysis)
     }
-    core = [group.subscale for group in selection.groups if group.module is None]
-    profile_rows = [
-        plots.ProfileRow(_team_label(group, lang), [group.scores[name].mean for name in core])
-        for group in sorted(teams.groups, key=lambda group: _team_label(group, lang))
-        if any(group.scores[name].mean is not None for name in core)
-    ]
-    low, high = points[0], points[-1]
-    profile = (
-        plots.profile(profile_rows, [titles[name] for name in core], low, high, "profile")
-        if profile_rows
-        else None
+    # Floor and ceiling effects are marked in the item table itself, not repeated as a warning per item.
+    item_warnings = {
+        entry.subscale: [say.warning(text) for text in entry.warnings if not FLOOR_CEILING.match(text)]
+        for entry in reliability.subscales
+    }
+    bounds = (scale.min, scale.max)
+    names = [group.subscale for group in selection.groups]
+    caterpillars = _caterpillars(per_professional, names, titles, say, bounds) if per_professional else []
+    extra = comparisons or Comparisons()
+    change_panels = (
+        _change_panels(extra.change_wave, extra.change_teams, titles, say, lang) if extra.change_teams else []
     )
-    caterpillars = _caterpillars(per_professional, core, low, high) if per_professional else []
+    informant_panels = (
+        _informant_panels(extra.informants, titles, say, bounds, lang) if extra.informants else []
+    )
     template = environment.get_template("reports/report.html")
     return template.render(
         lang=lang,
         wave=selection.wave,
         form=form,
-        form_title=form.render_title(lang, selection.instrument.neutral_name[lang]),
-        instrument=selection.instrument,
+        form_title=form.render_title(lang, neutral_name),
+        instrument=instrument,
         reliability=reliability,
         structure=structure.structure_report(selection),
         teams=teams,
         team_label=lambda group: _team_label(group, lang),
         professionals=per_professional,
         titles=titles,
+        item_texts=item_texts,
+        answer_labels=answer_labels,
+        dont_know_label=scale.dont_know[lang],
         distributions=distributions,
-        profile=profile,
+        item_warnings=item_warnings,
+        floor_ceiling_limit=FLOOR_CEILING_LIMIT,
+        team_panels=_team_panels(teams, titles, say, bounds, lang),
         caterpillars=caterpillars,
-        fmt=fmt,
-        fmt_ci=fmt_ci,
+        change_panels=change_panels,
+        informant_panels=informant_panels,
         published_on=day_in_words(selection.published_at, lang) if selection.published_at else None,
         generated_at=utcnow(),
-        **vars(comparisons or Comparisons()),
+        **language.formatters(say),
+        **vars(extra),
     )
 
 

@@ -443,7 +443,7 @@ def test_the_html_report_shows_change_and_informants_for_published_groups_only(c
     assert "Verandering sinds Voorjaar" in change and "Hele meetronde" in change
     assert "Noord" in change and "Zuid" not in change  # Zuid: nothing published at baseline
     noord = world.posted.scores(current, "jongere", ["a"], SUBSCALES[0])
-    assert f"{noord.mean():.2f}" in change
+    assert f"{noord.mean():.2f}".replace(".", ",") in change  # the Dutch report: a decimal comma
     informants = page.text.split('<section class="informants">')[1].split("</section>")[0]
     assert "Jongeren en ouders naast elkaar" in informants and "Achenbach" in informants
     assert "niet gepubliceerd" in informants  # Zuid's 2 parents: left out, not merged

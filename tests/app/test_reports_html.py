@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from app.instrument_registry import published_instrument
+from instrument.codebook import neutral_label
 from tests.app.test_reports import report_key, seed
 
 
@@ -25,7 +27,8 @@ def test_the_page_is_self_contained_and_shows_the_reliability(client, session):
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert html.count("<svg") >= 5  # three distributions, the team profile, caterpillars
     alpha = json_body["subscales"][0]["alpha"]
-    assert f"{alpha:.3f}" in html
+    assert f"{alpha:.3f}".replace(".", ",") in html  # Dutch: a decimal comma
+    assert f"{alpha:.3f}" in page(client, seeded, headers, lang="en")
     assert "Betrouwbaarheid per subschaal" in html
     assert "built-in method" not in html and "object at 0x" not in html  # no Python object in a heading
     assert "Reliability per subscale" in page(client, seeded, headers, lang="en")
@@ -57,3 +60,124 @@ def test_an_empty_wave_renders(client, session):
     seeded = seed(session, {})
     html = page(client, seeded, report_key(session, seeded))
     assert "Nog geen gegevens" in html
+
+
+def visible_text(html: str) -> str:
+    """The page's text as a reader sees it (SVG labels and tooltips included), without markup."""
+    html = re.sub(r"<style.*?</style>", " ", html, flags=re.S)
+    html = re.sub(r"<[^>]+>", " ", html)
+    return re.sub(r"\s+", " ", html)
+
+
+def test_the_dutch_report_writes_every_number_with_a_decimal_comma(client, session):
+    seeded = seed(
+        session, {"Noord": {"a": 9, "b": 6, "c": 6}, "Zuid": {"d": 8, "e": 7}}, modules=("bejegening",)
+    )
+    html = page(client, seeded, report_key(session, seeded))
+    text = visible_text(html.split('<table class="meta">', 1)[0] + html.split("</table>", 1)[1])
+    assert not re.findall(r"\d\.\d", text), re.findall(r".{30}\d\.\d.{30}", text)[:5]
+    assert re.search(r"\d,\d{2}", text)
+    assert "[0," in text or "; 0," in text  # intervals as [low; high]
+    english = visible_text(page(client, seeded, report_key(session, seeded), lang="en"))
+    assert re.search(r"\d\.\d{2}", english) and not re.search(r"\d,\d{2}\b", english)
+
+
+def test_warnings_in_the_dutch_report_are_in_dutch(client, session):
+    # Few respondents: every subscale warns that alpha and omega are unstable below 30.
+    seeded = seed(session, {"Noord": {"a": 6, "b": 6}})
+    headers = report_key(session, seeded)
+    reliability = client.get(
+        "/api/v1/reports/reliability", params={"wave_id": seeded.wave.id, "form": "jongere"}, headers=headers
+    ).json()
+    assert any("unstable" in warning for entry in reliability["subscales"] for warning in entry["warnings"])
+    text = visible_text(page(client, seeded, headers))
+    for english in (
+        "unstable",
+        "cannot be",
+        "respondents answered",
+        "Alpha of",
+        "is hidden",
+        "of the answers",
+    ):
+        assert english not in text, re.findall(f".{{120}}{re.escape(english)}.{{60}}", text)[:2]
+    assert "onstabiel" in text
+
+
+def test_items_show_their_text_and_legends_their_answer_labels(client, session):
+    seeded = seed(session, {"Noord": {"a": 9, "c": 6}, "Zuid": {"d": 8, "e": 7}})
+    html = page(client, seeded, report_key(session, seeded))
+    instrument = published_instrument()
+    form = instrument.form("jongere")
+    for item in form.items():
+        assert f"<td>{item.id}" in html or f'nowrap">{item.id}' in html
+        assert neutral_label(item, "nl", instrument.neutral_name["nl"]) in html
+    for point in instrument.scale.points:
+        label = instrument.scale.labels[point]["nl"]
+        assert f"{point} {label}</text>" in html  # in the legend of every distribution plot
+    english = page(client, seeded, report_key(session, seeded), lang="en")
+    assert f"5 {instrument.scale.labels[5]['en']}</text>" in english
+
+
+def test_professionals_are_ordered_by_code_never_by_score(client, session):
+    sizes = {"Noord": {"k": 6, "b": 7, "x": 6, "a": 8}, "Zuid": {"m": 9, "c": 6}}
+    seeded = seed(session, sizes, missing=0.0)
+    headers = report_key(session, seeded)
+    html = page(client, seeded, headers)
+    section = html.split('id="professionals"')[1]
+    first_plot = section.split("</svg>")[0]
+    shown = re.findall(r">(C-[a-z])</text>", first_plot)
+    assert len(shown) >= 4 and shown == sorted(shown)
+    scores = client.get(
+        "/api/v1/reports/scores",
+        params={"wave_id": seeded.wave.id, "form": "jongere", "level": "professional"},
+        headers=headers,
+    ).json()
+    subscale = scores["subscales"][0]["subscale"]
+    means = {group["code"]: group["scores"][subscale]["mean"] for group in scores["groups"]}
+    by_score = sorted((code for code in shown), key=lambda code: means[code])
+    assert by_score != shown  # the seed makes the two orders differ, so the test can fail
+    assert "niet om professionals te rangschikken" in html
+
+
+def test_one_team_reliability_explained_and_the_profile_shows_the_modules(client, session):
+    seeded = seed(session, {"Noord": {"a": 9, "c": 6}, "Zuid": {"d": 8, "e": 7}}, modules=("bejegening",))
+    html = page(client, seeded, report_key(session, seeded))
+    assert "betr. teamgem." not in html
+    groups = html.split('id="groups"')[1].split('id="teams"')[0]
+    assert "Betrouwbaarheid van het teamgemiddelde:" in groups
+    assert groups.count("ICC(2)") == 3  # a column per professional and two explanations, none per team
+    profile = html.split("Profiel per team")[1].split("</div>")[0]
+    form = published_instrument().form("jongere")
+    titles = [subscale.title["nl"] for subscale in form.core_subscales.values()]
+    titles += [subscale.title["nl"] for subscale in form.modules["bejegening"].subscales.values()]
+    assert profile.count("<svg") == len(titles) == 6
+    for title in titles:
+        assert f"<figcaption>{title}</figcaption>" in profile
+
+
+def test_the_methods_section_in_both_languages(client, session):
+    seeded = seed(session, {"Noord": {"a": 6, "b": 6}})
+    headers = report_key(session, seeded)
+    dutch = page(client, seeded, headers).split('id="methods"')[1]
+    for words in (
+        "Feldt",
+        "paarsgewijze covarianties",
+        "één-factormodel",
+        "weet ik niet",
+        "publicatiesneden",
+        "minder dan 5 respondenten",
+        "Jacobson",
+        "Literatuur",
+    ):
+        assert words in dutch, words
+    english = page(client, seeded, headers, lang="en").split('id="methods"')[1]
+    for words in (
+        "Feldt",
+        "pairwise covariances",
+        "one-factor model",
+        "don't know",
+        "publication cuts",
+        "fewer than 5 respondents",
+        "References",
+    ):
+        assert words in english, words
