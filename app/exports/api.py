@@ -17,7 +17,7 @@ from starlette.background import BackgroundTask
 
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, StreamSessionDep
-from app.exports import service
+from app.exports import r_export, service
 from app.exports.schemas import (
     MAX_FORM_LENGTH,
     MAX_ROW_ID,
@@ -53,8 +53,11 @@ def _attachment(filename: str) -> dict[str, str]:
     responses={
         **_ERRORS,
         200: {
-            "description": "One row per response; CSV streams, .sav is SPSS with Dutch labels",
-            "content": {CSV_MEDIA_TYPE: {}, SAV_MEDIA_TYPE: {}},
+            "description": (
+                "One row per response; CSV streams, .sav is SPSS with Dutch labels, "
+                "r is a .zip of the CSV and an R script that loads it with labels"
+            ),
+            "content": {CSV_MEDIA_TYPE: {}, SAV_MEDIA_TYPE: {}, r_export.ZIP_MEDIA_TYPE: {}},
         },
         413: {**_problem, "description": "Too many rows for one .sav; export one form or as CSV"},
     },
@@ -87,18 +90,23 @@ def export_responses(
             media_type=CSV_MEDIA_TYPE,
             headers=_attachment(export.filename("csv")),
         )
-    descriptor, name = tempfile.mkstemp(prefix="verbonden-export-", suffix=".sav")
+    extension, media_type, write = (
+        ("zip", r_export.ZIP_MEDIA_TYPE, r_export.write_zip)
+        if format is ResponsesFormat.r
+        else ("sav", SAV_MEDIA_TYPE, service.write_sav)
+    )
+    descriptor, name = tempfile.mkstemp(prefix="verbonden-export-", suffix=f".{extension}")
     os.close(descriptor)
     path = Path(name)
     try:
-        service.write_sav(stream_session, export, path)
+        write(stream_session, export, path)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return FileResponse(
         path,
-        media_type=SAV_MEDIA_TYPE,
-        headers=_attachment(export.filename("sav")),
+        media_type=media_type,
+        headers=_attachment(export.filename(extension)),
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
 

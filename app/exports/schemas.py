@@ -10,6 +10,8 @@ class ResponsesFormat(StrEnum):
 
     csv = "csv"
     sav = "sav"
+    r = "r"
+    """The CSV and an R script that loads it with labels, in one .zip (app/exports/r_export.py)."""
 
 
 class CodebookFormat(StrEnum):
