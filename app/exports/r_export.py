@@ -21,7 +21,6 @@ rows and audit record as the CSV export; the plan is :func:`app.exports.service.
 from __future__ import annotations
 
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import Session
@@ -30,6 +29,7 @@ from app.exports.service import LABEL_LANGUAGE, META_COLUMNS, SCORE_PREFIX, Resp
 from instrument.codebook import DONT_KNOW_CODE, SKIPPED_CODE
 
 ZIP_MEDIA_TYPE = "application/zip"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _META_CLASSES = {
     "wave_id": "integer",
     "wave_name": "character",
@@ -68,13 +68,12 @@ def _vector(values: list[str]) -> str:
     return "c(" + ", ".join(r_string(value) for value in values) + ")"
 
 
-def r_script(export: ResponseExport, csv_name: str, *, made_at: datetime | None = None) -> str:
+def r_script(export: ResponseExport, csv_name: str) -> str:
     """The R script that loads ``csv_name`` (the CSV of ``export``) with value and variable labels."""
-    made = (made_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"# verbonden: responses of wave {export.wave.id}"
         + (f", form {export.form}" if export.form else ", every form")
-        + f", exported {made}.",
+        + f", instrument version {export.wave.instrument_version}.",
         "# Loads the CSV beside this script with the labels of the codebook (base R only):",
         f"#   setwd(<the folder of this file>); source({r_string(Path(csv_name).with_suffix('.R').name)})",
         "# or set verbonden_csv <- '<path of the .csv>' first. The result is the data frame `verbonden`.",
@@ -140,11 +139,18 @@ def r_script(export: ResponseExport, csv_name: str, *, made_at: datetime | None 
     return "\n".join(lines)
 
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    # A fixed date: the same rows give the same bytes (no moment of download in the file).
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
 def write_zip(session: Session, export: ResponseExport, path: Path) -> None:
     """Write the CSV export and its R script into one zip at ``path`` (the CSV streams into it)."""
     csv_name = export.filename("csv")
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-        with bundle.open(csv_name, "w", force_zip64=True) as target:
+    with zipfile.ZipFile(path, "w") as bundle:
+        with bundle.open(_entry(csv_name), "w", force_zip64=True) as target:
             for chunk in iter_csv(session, export):
                 target.write(chunk)
-        bundle.writestr(export.filename("R"), r_script(export, csv_name))
+        bundle.writestr(_entry(export.filename("R")), r_script(export, csv_name))
