@@ -235,7 +235,7 @@ def caterpillar(intervals: Sequence[Interval], low: float, high: float, title: s
     not for ranking); labels when there are few enough."""
     labelled = len(intervals) <= 80
     label_width = 16 + 8.0 * max((len(entry.label) for entry in intervals), default=4) if labelled else 20.0
-    plot_width = 520.0
+    plot_width = 400.0
     row = 14.0 if labelled else max(1.0, min(4.0, 600.0 / max(len(intervals), 1)))
     x0, x1 = label_width, label_width + plot_width
     top = 6.0

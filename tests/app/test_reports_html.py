@@ -181,3 +181,43 @@ def test_the_methods_section_in_both_languages(client, session):
         "References",
     ):
         assert words in english, words
+
+
+WARNINGS = [
+    "Alpha of gezien_worden is 0.65, below .70: the items do not yet measure one thing reliably enough to "
+    "compare people or groups on this subscale.",
+    "Only 12 respondents answered every item of erbij_horen; alpha and omega are unstable below 30 (see the "
+    "width of the interval).",
+    "Removing item jg_gz_2 would raise alpha of gezien_worden from 0.71 to 0.76: check its wording and how "
+    "respondents read it.",
+    "Omega of ertoe_doen cannot be computed: omega needs at least 2 complete rows, got 1.",
+    "ICC(1) of gezien_worden is -0.012: teams do not differ more than chance, so no number of respondents "
+    "makes a team's mean reliable.",
+    "3 of 40 professionals are hidden on gezien_worden: fewer than 5 respondents (or hidden so a hidden one "
+    "cannot be worked out).",
+    "Alpha of gezien_worden in the baseline wave is -0.20: no detectable change.",
+    "2 groups have both a published youth and a published parent mean on erbij_horen: a correlation needs "
+    "at least three.",
+    "Mixed fit (CFI 0.931, RMSEA 0.071, SRMR 0.052): CFI, RMSEA outside the cut-offs of Hu & Bentler "
+    "(1999). The items roughly measure 3 distinct factors, but some items or pairs of items do not behave "
+    "as the model expects; look at the loadings.",
+]
+
+
+def test_every_known_warning_has_its_dutch_wording_with_dutch_numbers():
+    from app.reports.language import Say
+
+    say = Say(
+        "nl", {"gezien_worden": "Gezien worden", "erbij_horen": "Erbij horen", "ertoe_doen": "Ertoe doen"}
+    )
+    for english in WARNINGS:
+        dutch = say.warning(english)
+        assert dutch != english, english
+        assert not re.search(r"\d\.\d", dutch), dutch
+        assert "gezien_worden" not in dutch and "erbij_horen" not in dutch, dutch
+        assert not re.search(r"\b(the|cannot|below|would|answers)\b", dutch), dutch
+    assert "0,65" in say.warning(WARNINGS[0]) and "Gezien worden" in say.warning(WARNINGS[0])
+    assert say.warning("Something new.") == "Something new."  # unknown: shown as it is, never dropped
+    assert Say("en", {"gezien_worden": "Seen"}).warning(WARNINGS[0]).startswith("Alpha of Seen is 0.65")
+    assert say.interval([-0.5, 0.25]) == "[−0,50; 0,25]" and say.signed(0.1) == "+0,10"
+    assert Say("en").interval([-0.5, 0.25]) == "[−0.50, 0.25]"
