@@ -211,6 +211,42 @@ _WARNINGS: list[tuple[str, str]] = [
         "het één-factormodel heeft een negatieve residuele variantie (Heywood-geval); omega is onbetrouwbaar",
     ),
     (r"item '(?P<item>[^']+)' has fewer than 2 answers", "item {item} heeft minder dan 2 antwoorden"),
+    (r"\w+ has no rows", "er zijn (nog) geen antwoorden"),
+    (
+        r"every group has a single respondent: the within-group variance is undefined",
+        "elke groep heeft maar één respondent: de variantie binnen groepen is niet bepaald",
+    ),
+    (
+        r"no professional has 2 or more respondents: the residual variance is undefined",
+        "geen professional heeft 2 of meer respondenten: de residuele variantie is niet bepaald",
+    ),
+    (r"no respondent has a group label", "geen respondent hoort bij een groep"),
+    (r"the scores have no variance(: ICC\(1\) is undefined)?", "de scores variëren niet"),
+    (
+        r"the group means do not differ \(MSB = 0\): ICC\(2\) is undefined",
+        "de groepsgemiddelden verschillen niet (MSB = 0): ICC(2) is niet bepaald",
+    ),
+    (r"the variance components could not be estimated", "de variantiecomponenten zijn niet te schatten"),
+    (
+        r"an ICC needs at least 2 groups with a score, got (?P<n>\d+)",
+        "een ICC heeft minstens 2 groepen met een score nodig (nu {n})",
+    ),
+    (
+        r"team variance needs at least 2 teams with a score, got (?P<n>\d+)",
+        "de teamvariantie heeft minstens 2 teams met een score nodig (nu {n})",
+    ),
+    (
+        r"omega needs more complete rows than items \((?P<n>\d+) complete rows, (?P<k>\d+) items\)",
+        "omega heeft meer complete rijen dan items nodig ({n} complete rijen, {k} items)",
+    ),
+    (
+        r"items '(?P<item>[^']+)' and '(?P<item2>[^']+)' are answered together by fewer than 2 respondents.*",
+        "de items {item} en {item2} zijn door minder dan 2 respondenten allebei beantwoord",
+    ),
+    (
+        r"the covariance matrix of the complete cases is singular.*",
+        "de covariantiematrix van de complete gevallen is singulier",
+    ),
     (
         r"item\(s\) without variance among the complete cases: (?P<items>.*)",
         "items zonder variantie onder de complete gevallen: {items}",
