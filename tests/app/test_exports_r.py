@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import subprocess
 import zipfile
@@ -19,6 +20,8 @@ from tests.app.test_exports import META, expected_score, scored_groups, world  #
 from tests.factories.organisation import make_key, make_municipality
 
 RSCRIPT = shutil.which("Rscript")
+if RSCRIPT is None and os.environ.get("VERBONDEN_REQUIRE_R"):
+    raise RuntimeError("VERBONDEN_REQUIRE_R is set but Rscript is not installed (Debian package r-base-core)")
 
 CHECK = r"""
 source("{script}")
