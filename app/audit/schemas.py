@@ -6,9 +6,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from app.api_common import Page
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-MAX_ROW_ID = 2**31 - 1
 
 
 class AuditEventPublic(BaseModel):
@@ -26,8 +27,4 @@ class AuditEventPublic(BaseModel):
     detail: str | None
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEventPublic]
-    total: int
-    limit: int
-    offset: int
+AuditPage = Page[AuditEventPublic]

@@ -9,18 +9,18 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
+from app.api_common import MAX_ROW_ID, error_responses, problem
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, StreamSessionDep
 from app.exports import service
 from app.exports.schemas import (
     MAX_FORM_LENGTH,
-    MAX_ROW_ID,
     MAX_VERSION_LENGTH,
     CodebookFormat,
     ResponsesFormat,
@@ -31,20 +31,16 @@ ReadPrincipal = Annotated[Principal, Depends(require_scope(Scope.responses_read)
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 SAV_MEDIA_TYPE = "application/x-spss-sav"
-# Pseudonymous rows: never kept by a shared cache.
-NO_STORE = {"Cache-Control": "no-store"}
-
-_problem: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {**_problem, "description": "No, or an unknown, API key"},
-    403: {**_problem, "description": "The key lacks the scope `responses:read`"},
-    404: {**_problem, "description": "No such wave (or instrument version) for this key"},
-    422: {**_problem, "description": "Invalid query; `errors` names the parameter"},
-}
+_ERRORS = error_responses(
+    forbidden="The key lacks the scope `responses:read`",
+    not_found="No such wave (or instrument version) for this key",
+    invalid="Invalid query; `errors` names the parameter",
+)
 
 
 def _attachment(filename: str) -> dict[str, str]:
-    return {**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'}
+    # No Cache-Control here: app.security keeps every answer but /static out of shared caches.
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 @router.get(
@@ -56,7 +52,7 @@ def _attachment(filename: str) -> dict[str, str]:
             "description": "One row per response; CSV streams, .sav is SPSS with Dutch labels",
             "content": {CSV_MEDIA_TYPE: {}, SAV_MEDIA_TYPE: {}},
         },
-        413: {**_problem, "description": "Too many rows for one .sav; export one form or as CSV"},
+        413: problem("Too many rows for one .sav; export one form or as CSV"),
     },
 )
 def export_responses(
@@ -130,5 +126,5 @@ def export_codebook(
     return Response(
         service.codebook_csv(entries),
         media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=_attachment(filename),
     )

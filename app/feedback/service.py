@@ -17,6 +17,7 @@ from enum import StrEnum
 import numpy as np
 from sqlmodel import Session
 
+from app.api_common import MAX_ROW_ID
 from app.audit import service as audit
 from app.collection.answers import NO_PROFESSIONAL, NO_TEAM
 from app.db import utcnow
@@ -31,7 +32,6 @@ from instrument.schema import Form
 RATED_FORMS = ("jongere", "ouder")
 SELF_REPORT_FORM = "professional"
 """The forms on which others rate the professional (``professional`` is about their own place)."""
-MAX_WAVE_ID = 2**31 - 1
 RELIABLE = 0.70
 """The reliability a professional's mean should reach; ``respondents_needed`` aims at the same."""
 
@@ -110,7 +110,7 @@ def parse_wave_id(value: str | None) -> int | None:
     """The ``wave_id`` query parameter; anything but a row id is a wave that does not exist."""
     if value is None or value == "":
         return None
-    if not (value.isascii() and value.isdigit()) or len(value) > 10 or not 1 <= int(value) <= MAX_WAVE_ID:
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or not 1 <= int(value) <= MAX_ROW_ID:
         raise FeedbackUnavailable(LinkProblem.wave)
     return int(value)
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from app.api_common import MAX_ROW_ID
 from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
@@ -15,7 +16,6 @@ from app.errors import Forbidden, InvalidInput
 from app.models import Wave
 from app.reports import comparison, service, structure
 from app.reports.schemas import (
-    MAX_ROW_ID,
     ChangeLevel,
     ChangeReport,
     InformantLevel,

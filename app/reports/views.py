@@ -13,13 +13,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
+from app.api_common import MAX_ROW_ID
 from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, utcnow
 from app.models import Wave
 from app.publication.dates import day_in_words
 from app.reports import comparison, plots, service, structure
-from app.reports.schemas import MAX_ROW_ID, ChangeReport, GroupScores, InformantsReport, ScoresReport
+from app.reports.schemas import ChangeReport, GroupScores, InformantsReport, ScoresReport
 from app.templates import environment
 from app.tenancy import get_owned
 
@@ -27,8 +28,8 @@ router = APIRouter(tags=["reports"])
 AggregatePrincipal = Annotated[Principal, Depends(require_scope(Scope.reports_aggregate))]
 Language = Literal["nl", "en"]
 NO_TEAM_LABEL = {"nl": "(zonder team)", "en": "(no team)"}
+# No Cache-Control: app.security keeps every page out of shared caches.
 PAGE_HEADERS = {
-    "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
     "X-Content-Type-Options": "nosniff",
 }

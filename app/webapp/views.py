@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from app.api_common import MAX_ROW_ID
 from app.apikeys import repository as apikey_repository
 from app.apikeys import service as apikey_service
 from app.audit import service as audit
@@ -24,7 +25,6 @@ from app.auth import Scope
 from app.db import SessionDep
 from app.organisation import service as organisation
 from app.organisation.schemas import TeamCreate
-from app.reports.schemas import MAX_ROW_ID
 from app.reports.views import PAGE_HEADERS, Language, report_html
 from app.templates import templates
 from app.users import repository as user_repository
@@ -63,7 +63,6 @@ def render(
             **context,
         },
         status_code=status_code,
-        headers={"Cache-Control": "no-store"},
     )
 
 
