@@ -425,14 +425,11 @@ def apikey_create(
     ] = False,
 ) -> None:
     """Create an API key and print it once, alone on the last line (only its hash is stored)."""
-    from app.audit import service as audit_service
-    from app.auth import create_api_key
+    from app.apikeys import service as apikey_service
 
     settings_or_exit()
     if research == (municipality is not None):
         raise fail("give either --municipality SLUG or --research")
-    if research and {"manage", "responses:write"} & set(scope):
-        raise fail("a research key reads only; it cannot have manage or responses:write")
     with Session(get_engine(), expire_on_commit=False) as session:
         owner_id: int | None = None
         if municipality is not None:
@@ -443,18 +440,11 @@ def apikey_create(
                 )
             owner_id = owner.id
         try:
-            api_key, secret = create_api_key(session, municipality_id=owner_id, name=name, scopes=scope)
+            api_key, secret = apikey_service.create_operator_key(
+                session, municipality_id=owner_id, name=name, scopes=scope
+            )
         except ValueError as exc:
             raise fail(str(exc)) from None
-        audit_service.record(
-            session,
-            None,
-            "apikey.create",
-            object_type="api_key",
-            object_id=api_key.id,
-            municipality_id=owner_id,
-            detail={"scopes": api_key.scopes},
-        )
         session.commit()
         typer.echo(f"created key {api_key.prefix}... ({api_key.scopes}) for {municipality or 'research'}")
         typer.echo(secret)

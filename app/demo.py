@@ -19,14 +19,15 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from app.auth import Principal, Scope, create_api_key
+from app.apikeys import service as apikey_service
+from app.auth import Principal, Scope
 from app.collection import repository as collection_repository
 from app.collection.service import encode_answers, submission_key
 from app.db import utcnow
 from app.instrument_registry import published_instrument
-from app.models import ApiKey, Invitation, Municipality, Professional, Response, Team, Wave
+from app.models import Invitation, Municipality, Professional, Response, Team, Wave
 from app.organisation import service as organisation
 from app.organisation.schemas import (
     InvitationCreate,
@@ -260,22 +261,13 @@ def _store_simulated(
 
 
 def _new_demo_key(session: Session, municipality: Municipality) -> str:
-    for old in session.exec(
-        select(ApiKey).where(
-            ApiKey.municipality_id == municipality.id,
-            ApiKey.name == DEMO_KEY_NAME,
-            col(ApiKey.revoked_at).is_(None),
-        )
-    ):
-        old.revoked_at = utcnow()
-        session.add(old)
-    _, secret = create_api_key(
+    assert municipality.id is not None
+    return apikey_service.replace_named_key(
         session,
         municipality_id=municipality.id,
         name=DEMO_KEY_NAME,
         scopes=[scope.value for scope in Scope if scope != Scope.admin],
     )
-    return secret
 
 
 def load_demo(session: Session, *, base_url: str) -> DemoResult:

@@ -64,7 +64,7 @@ def _libpq(url: str) -> str:
 
 def seed(url: str, n_responses: int) -> tuple[int, str]:
     """Organisation rows through the models, responses by COPY; returns (wave id, API key)."""
-    from app.auth import create_api_key
+    from app.apikeys.service import create_api_key
     from app.collection import repository
     from app.db import build_engine, utcnow
     from app.instrument_registry import ensure_instrument_version_recorded, published_instrument

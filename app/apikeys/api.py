@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response, status
 
 from app.api_common import MAX_ROW_ID, PagingDep, page_of
-from app.apikeys import repository, service
+from app.apikeys import service
 from app.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyPublic
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
@@ -19,7 +19,7 @@ KeyId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 @router.get("", response_model=ApiKeyPage)
 def list_api_keys(session: SessionDep, principal: AdminPrincipal, page: PagingDep) -> ApiKeyPage:
-    keys, total = repository.list_keys(session, principal, limit=page.limit, offset=page.offset)
+    keys, total = service.list_keys(session, principal, limit=page.limit, offset=page.offset)
     return page_of([service.present(key) for key in keys], total, page)
 
 
@@ -32,7 +32,7 @@ def create_api_key(key_in: ApiKeyCreate, session: SessionDep, principal: AdminPr
 
 @router.get("/{key_id}", response_model=ApiKeyPublic)
 def get_api_key(key_id: KeyId, session: SessionDep, principal: AdminPrincipal) -> ApiKeyPublic:
-    return service.present(repository.get_key(session, principal, key_id))
+    return service.present(service.get_key(session, principal, key_id))
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)

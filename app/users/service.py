@@ -89,6 +89,11 @@ def _record(session: Session, user: User, action: str, actor: Principal | None, 
 # -- accounts ----------------------------------------------------------------------------------------
 
 
+def list_users(session: Session, *, municipality_id: int | None) -> list[User]:
+    """Accounts of one municipality, or every account (``municipality_id`` None)."""
+    return list(repository.list_users(session, municipality_id=municipality_id))
+
+
 def create_user(session: Session, *, user_in: UserCreate, actor: Principal | None) -> User:
     if user_in.municipality_id is None and user_in.role == Role.coordinator:
         raise InvalidInput(

@@ -14,7 +14,7 @@ from html import unescape
 import pytest
 from sqlmodel import Session, delete, select
 
-from app.auth import create_api_key
+from app.apikeys.service import create_api_key
 from app.db import utcnow
 from app.feedback import service as feedback_service
 from app.feedback.certainty import Next, certainty

@@ -43,7 +43,8 @@ from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 from starlette.routing import Mount
 
-from app.auth import Scope, ScopeCheck, create_api_key, get_principal
+from app.apikeys.service import create_api_key
+from app.auth import Scope, ScopeCheck, get_principal
 from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
 from app.instrument_registry import published_instrument
 from app.models import AuditEvent, Response
