@@ -18,7 +18,7 @@ def build_api_router() -> APIRouter:
     from app.apikeys.api import router as apikeys_router
     from app.collection.api import router as collection_router
     from app.exports.api import router as exports_router
-    from app.instrument_api import router as instrument_router
+    from app.instrument_versions.api import router as instrument_router
     from app.municipality.api import router as municipality_router
     from app.organisation.api import router as organisation_router
     from app.reports.api import router as reports_router

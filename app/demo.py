@@ -26,7 +26,7 @@ from app.auth import Principal, Scope
 from app.collection import repository as collection_repository
 from app.collection.service import encode_answers, submission_key
 from app.db import utcnow
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from app.models import Invitation, Municipality, Professional, Response, Team, Wave
 from app.organisation import service as organisation
 from app.organisation.schemas import (

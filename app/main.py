@@ -23,7 +23,7 @@ from app.db import get_engine, writing_engine
 from app.errors import install_error_handlers, logger
 from app.feedback import views as feedback_views
 from app.home import views as home_views
-from app.instrument_registry import check_recorded_versions
+from app.instrument_versions.service import check_recorded_versions
 from app.logging import configure_logging, install_access_log
 from app.ratelimit import install_rate_limits
 from app.reports import views as report_views

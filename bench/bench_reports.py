@@ -67,7 +67,7 @@ def seed(url: str, n_responses: int) -> tuple[int, str]:
     from app.apikeys.service import create_api_key
     from app.collection import repository
     from app.db import build_engine, utcnow
-    from app.instrument_registry import ensure_instrument_version_recorded, published_instrument
+    from app.instrument_versions.service import ensure_instrument_version_recorded, published_instrument
     from app.models import Municipality, Wave
 
     engine = build_engine(url, pool_size=2)

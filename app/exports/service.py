@@ -68,7 +68,7 @@ from app.auth import Principal, Scope
 from app.collection import repository
 from app.errors import AppError, InvalidInput, NotFound
 from app.exports.spreadsheet import SafeCsvWriter, neutralise
-from app.instrument_registry import instrument_for_version, published_instrument
+from app.instrument_versions.service import instrument_for_version, published_instrument
 from app.models import DONT_KNOW_ANSWER, MISSING_ANSWER, Wave
 from app.publication import service as publication
 from app.tenancy import get_owned

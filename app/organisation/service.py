@@ -20,7 +20,7 @@ from app.audit import service as audit
 from app.auth import Principal
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
-from app.instrument_registry import (
+from app.instrument_versions.service import (
     ensure_instrument_version_recorded,
     instrument_for_version,
     published_instrument,
