@@ -433,7 +433,7 @@ def audit(
 ) -> None:
     """Print the audit trail, newest first: when, key, municipality, action, object, wave, detail."""
     from app.audit import service as audit_service
-    from app.audit.repository import AuditFilter
+    from app.audit.schemas import AuditFilter
 
     settings_or_exit()
     try:

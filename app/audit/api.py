@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from app.api_common import MAX_OFFSET, MAX_ROW_ID, Paging, error_responses, page_of, problem
 from app.audit import service
-from app.audit.repository import AuditFilter
-from app.audit.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AuditEventPublic, AuditPage
+from app.audit.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AuditEventPublic, AuditFilter, AuditPage
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
 from app.errors import NotFound

@@ -18,11 +18,11 @@ from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, utcnow
 from app.models import Wave
+from app.organisation import service as organisation
 from app.publication.dates import day_in_words
 from app.reports import comparison, plots, service, structure
 from app.reports.schemas import ChangeReport, GroupScores, InformantsReport, ScoresReport
 from app.templates import environment
-from app.tenancy import get_owned
 
 router = APIRouter(tags=["reports"])
 AggregatePrincipal = Annotated[Principal, Depends(require_scope(Scope.reports_aggregate))]
@@ -105,7 +105,7 @@ def comparisons_for(
 
     baseline_wave = change_wave = change_teams = informants = None
     if baseline_wave_id is not None and baseline_wave_id != selection.wave.id:
-        baseline_wave = get_owned(session, Wave, baseline_wave_id, principal)
+        baseline_wave = organisation.get_wave(session=session, principal=principal, wave_id=baseline_wave_id)
         baseline = select(baseline_wave, selection.form.id)
         change_wave = comparison.change_report(session, selection, baseline, "wave")
         change_teams = comparison.change_report(session, selection, baseline, "team")
@@ -237,7 +237,7 @@ def report_page(
     baseline_wave_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> HTMLResponse:
     """One self-contained printable page; professionals' scores only for keys with reports:professional."""
-    wave = get_owned(session, Wave, wave_id, principal)
+    wave = organisation.get_wave(session=session, principal=principal, wave_id=wave_id)
     page = report_html(
         request, session, principal, wave, form=form, lang=lang, baseline_wave_id=baseline_wave_id
     )

@@ -89,6 +89,11 @@ def _record(session: Session, user: User, action: str, actor: Principal | None, 
 # -- accounts ----------------------------------------------------------------------------------------
 
 
+def municipality_of(session: Session, user: User) -> Municipality | None:
+    """The account's municipality; None for a research account."""
+    return repository.municipality(session, user.municipality_id)
+
+
 def list_users(session: Session, *, municipality_id: int | None) -> list[User]:
     """Accounts of one municipality, or every account (``municipality_id`` None)."""
     return list(repository.list_users(session, municipality_id=municipality_id))

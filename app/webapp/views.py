@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from app.api_common import MAX_ROW_ID
 from app.apikeys import service as apikey_service
 from app.audit import service as audit
-from app.audit.repository import AuditFilter
+from app.audit.schemas import AuditFilter
 from app.auth import Scope
 from app.db import SessionDep
 from app.organisation import service as organisation
