@@ -27,6 +27,7 @@ def build_api_router() -> APIRouter:
     from app.audit.api import router as audit_router
     from app.collection.api import router as collection_router
     from app.exports.api import router as exports_router
+    from app.feedback.api import router as feedback_router
     from app.instrument_versions.api import router as instrument_router
     from app.municipality.api import router as municipality_router
     from app.organisation.api import router as organisation_router
@@ -34,6 +35,7 @@ def build_api_router() -> APIRouter:
 
     public.include_router(instrument_router)
     protected.include_router(organisation_router)
+    protected.include_router(feedback_router)
     protected.include_router(collection_router)
     protected.include_router(exports_router)
     protected.include_router(reports_router)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
 MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a larger one must not reach the driver
@@ -46,6 +46,14 @@ PagingDep = Annotated[Paging, Depends(paging)]
 def page_of(items: Sequence[ItemT], total: int, paging: Paging) -> Page[ItemT]:
     """The page holding ``items`` of ``total`` matches, as ``paging`` asked for it."""
     return Page[ItemT](items=list(items), total=total, limit=paging.limit, offset=paging.offset)
+
+
+def base_url(request: Request) -> str:
+    """Where the service is reached (``VERBONDEN_BASE_URL``): the start of every link it hands out."""
+    return str(request.app.state.settings.base_url)
+
+
+BaseUrl = Annotated[str, Depends(base_url)]
 
 
 def problem(description: str) -> dict[str, Any]:

@@ -1,7 +1,5 @@
 """JSON routes for partners, teams, professionals, waves and invitations (scope ``manage``).
 
-Feedback links show a professional's scores, so their routes need ``reports:professional`` as well.
-
 Routes are thin: they read the request, call the service and shape the answer. Another municipality's
 object, and an id given in a body that belongs to another municipality, both answer 404.
 """
@@ -13,15 +11,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
-from app.api_common import INVALID_INPUT, MAX_ROW_ID, Page, PagingDep, error_responses, page_of, problem
+from app.api_common import (
+    INVALID_INPUT,
+    MAX_ROW_ID,
+    BaseUrl,
+    Page,
+    PagingDep,
+    error_responses,
+    page_of,
+    problem,
+)
 from app.audit.service import audit_changes
-from app.auth import ManagePrincipal, Principal, ProfessionalManagePrincipal, Scope, require_scope
+from app.auth import ManagePrincipal, Principal, Scope, require_scope
 from app.db import SessionDep
 from app.organisation import qr, service
 from app.organisation import sheet as print_sheet
 from app.organisation.schemas import (
-    FeedbackLinkCreate,
-    FeedbackLinkPublic,
     InvitationCreate,
     InvitationPublic,
     InvitationUpdate,
@@ -49,26 +54,13 @@ _FORBIDDEN = "The key lacks the scope `manage`, or is a research key writing"
 _NOT_FOUND = "No such object in the key's municipality"
 _OBJECT_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=_NOT_FOUND)
 _WRITE_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=_NOT_FOUND, invalid=INVALID_INPUT)
-# A feedback link shows a professional's scores: managing links needs reports:professional too.
-_LINK_FORBIDDEN = {
-    403: problem("The key lacks `manage` or `reports:professional`, or is a research key writing")
-}
-_LINK_ERRORS = {**_OBJECT_ERRORS, **_LINK_FORBIDDEN}
-_LINK_WRITE_ERRORS = {**_WRITE_ERRORS, **_LINK_FORBIDDEN}
 
-
-def base_url(request: Request) -> str:
-    return str(request.app.state.settings.base_url)
-
-
-BaseUrl = Annotated[str, Depends(base_url)]
 
 PartnerId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 TeamId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 ProfessionalId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 WaveId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 InvitationId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-FeedbackLinkId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 FilterId = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
 
@@ -459,69 +451,3 @@ def invitation_qr_png(
     invitation = service.get_invitation(session=session, principal=principal, invitation_id=invitation_id)
     url = service.invitation_url(base, invitation.token)
     return Response(qr.qr_png(url), media_type="image/png")
-
-
-# -- feedback links -------------------------------------------------------------------------------------
-
-
-@router.post(
-    "/professionals/{professional_id}/feedback-links",
-    status_code=status.HTTP_201_CREATED,
-    tags=["feedback links"],
-    responses=_LINK_WRITE_ERRORS,
-)
-def create_feedback_link(
-    session: SessionDep,
-    principal: ProfessionalManagePrincipal,
-    professional_id: ProfessionalId,
-    base: BaseUrl,
-    link_in: FeedbackLinkCreate | None = None,
-) -> FeedbackLinkPublic:
-    """A personal link (`url`) where the professional sees their own scores; send it to them only.
-
-    The body is optional: `expires_at` lets the link stop by itself.
-    """
-    link = service.create_feedback_link(
-        session=session,
-        principal=principal,
-        professional_id=professional_id,
-        link_in=link_in or FeedbackLinkCreate(),
-    )
-    return service.present_feedback_link(link, base_url=base)
-
-
-@router.get(
-    "/professionals/{professional_id}/feedback-links", tags=["feedback links"], responses=_LINK_ERRORS
-)
-def list_feedback_links(
-    session: SessionDep,
-    principal: ProfessionalManagePrincipal,
-    professional_id: ProfessionalId,
-    base: BaseUrl,
-) -> list[FeedbackLinkPublic]:
-    """Every feedback link of the professional, revoked and expired ones too, oldest first."""
-    links = service.list_feedback_links(session=session, principal=principal, professional_id=professional_id)
-    return [service.present_feedback_link(link, base_url=base) for link in links]
-
-
-@router.get("/feedback-links/{link_id}", tags=["feedback links"], responses=_LINK_ERRORS)
-def get_feedback_link(
-    session: SessionDep,
-    principal: ProfessionalManagePrincipal,
-    link_id: FeedbackLinkId,
-    base: BaseUrl,
-) -> FeedbackLinkPublic:
-    link = service.get_feedback_link(session=session, principal=principal, link_id=link_id)
-    return service.present_feedback_link(link, base_url=base)
-
-
-@router.post("/feedback-links/{link_id}/revoke", tags=["feedback links"], responses=_LINK_ERRORS)
-def revoke_feedback_link(
-    session: SessionDep,
-    principal: ProfessionalManagePrincipal,
-    link_id: FeedbackLinkId,
-    base: BaseUrl,
-) -> FeedbackLinkPublic:
-    """Revoke at once; the page then answers 410. Final: create a new link instead."""
-    link = service.revoke_feedback_link(session=session, principal=principal, link_id=link_id)
-    return service.present_feedback_link(link, base_url=base)

@@ -176,20 +176,6 @@ def waves_by_id(session: Session, principal: Principal, wave_ids: set[int]) -> d
     return {wave.id: wave for wave in session.exec(query).all() if wave.id is not None}
 
 
-def get_feedback_link(session: Session, principal: Principal, link_id: int) -> FeedbackLink:
-    return get_owned(session, FeedbackLink, link_id, principal, label="feedback link")
-
-
-def feedback_links_of_professional(
-    session: Session, principal: Principal, professional: Professional
-) -> list[FeedbackLink]:
-    """Every feedback link of ``professional``, oldest first."""
-    query = scoped(select(FeedbackLink), FeedbackLink.municipality_id, principal).where(
-        FeedbackLink.professional_id == professional.id
-    )
-    return list(session.exec(query.order_by(col(FeedbackLink.id))).all())
-
-
 def published_forms(session: Session, wave_ids: list[int], forms: list[str]) -> dict[int, list[str]]:
     """The forms of each wave that have published responses (in a publication cut).
 

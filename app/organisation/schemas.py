@@ -223,25 +223,3 @@ class SheetAudience(StrEnum):
 
     respondents = "respondents"  # young people and parents: the forms about the professional
     professional = "professional"  # the professional alone: their own self-report form
-
-
-class FeedbackLinkStatus(StrEnum):
-    active = "active"
-    expired = "expired"
-    revoked = "revoked"
-
-
-class FeedbackLinkCreate(_Input):
-    expires_at: UtcEndDatetime | None = None
-
-
-class FeedbackLinkPublic(_Output):
-    id: int
-    municipality_id: int
-    professional_id: int
-    token: str
-    url: str
-    status: FeedbackLinkStatus
-    created_at: datetime
-    revoked_at: datetime | None
-    expires_at: datetime | None
