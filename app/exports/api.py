@@ -18,7 +18,7 @@ from starlette.background import BackgroundTask
 from app.api_common import MAX_ROW_ID, error_responses, problem
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, StreamSessionDep
-from app.exports import service
+from app.exports import codebook, csv_file, plan, sav_file, service
 from app.exports.schemas import (
     MAX_FORM_LENGTH,
     MAX_VERSION_LENGTH,
@@ -71,7 +71,7 @@ def export_responses(
     service.publish_for_export(
         session, principal, wave_id=wave_id, min_group_size=request.app.state.settings.min_group_size
     )
-    export = service.plan_response_export(stream_session, principal, wave_id=wave_id, form=form)
+    export = plan.plan_response_export(stream_session, principal, wave_id=wave_id, form=form)
     service.record_export(
         session, principal, kind="responses", wave_id=wave_id, form=form, file_format=format.value
     )
@@ -79,7 +79,7 @@ def export_responses(
         # The request's session commits (with the audit row) when this function returns; the rows
         # stream afterwards through the stream session that planned them.
         return StreamingResponse(
-            service.iter_csv(stream_session, export, bom=bom),
+            csv_file.iter_csv(stream_session, export, bom=bom),
             media_type=CSV_MEDIA_TYPE,
             headers=_attachment(export.filename("csv")),
         )
@@ -87,7 +87,7 @@ def export_responses(
     os.close(descriptor)
     path = Path(name)
     try:
-        service.write_sav(stream_session, export, path)
+        sav_file.write_sav(stream_session, export, path)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -117,14 +117,14 @@ def export_codebook(
     version: Annotated[str | None, Query(max_length=MAX_VERSION_LENGTH)] = None,
 ) -> Response:
     """The codebook of the published instrument (or ``version``): every form, or one."""
-    instrument = service.codebook_instrument(version)
-    entries = service.codebook_entries(instrument, form)
+    instrument = codebook.codebook_instrument(version)
+    entries = codebook.codebook_entries(instrument, form)
     if format is CodebookFormat.json:
-        return JSONResponse(service.codebook_document(instrument, entries))
+        return JSONResponse(codebook.codebook_document(instrument, entries))
     suffix = f"-{form}" if form else ""
     filename = f"verbonden-codebook-{instrument.version}{suffix}.csv"
     return Response(
-        service.codebook_csv(entries),
+        codebook.codebook_csv(entries),
         media_type=CSV_MEDIA_TYPE,
         headers=_attachment(filename),
     )
