@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel
 
 MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a larger one must not reach the driver
@@ -14,6 +14,9 @@ MAX_OFFSET = 1_000_000_000
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 PROBLEM_JSON = "application/problem+json"
+
+PathId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+"""A row id in a path: a larger one answers 422 and never reaches the driver."""
 
 ItemT = TypeVar("ItemT")
 
@@ -62,6 +65,7 @@ def problem(description: str) -> dict[str, Any]:
 
 
 UNAUTHORIZED = "No, or an unknown, API key"
+NOT_IN_MUNICIPALITY = "No such object in the key's municipality"
 INVALID_INPUT = "Invalid input; `errors` names the fields"
 
 

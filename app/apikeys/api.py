@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from app.api_common import MAX_ROW_ID, PagingDep, page_of
+from app.api_common import PagingDep, PathId, page_of
 from app.apikeys import service
 from app.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyPublic
 from app.auth import Principal, Scope, require_scope
@@ -14,7 +14,7 @@ from app.db import SessionDep
 
 router = APIRouter(prefix="/apikeys", tags=["api keys"])
 AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.admin))]
-KeyId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+KeyId = PathId
 
 
 @router.get("", response_model=ApiKeyPage)

@@ -5,11 +5,9 @@ A link shows a professional's scores, so managing links needs ``manage`` and ``r
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Path, status
-
-from app.api_common import INVALID_INPUT, MAX_ROW_ID, BaseUrl, error_responses
+from app.api_common import INVALID_INPUT, NOT_IN_MUNICIPALITY, BaseUrl, PathId, error_responses
 from app.auth import ProfessionalManagePrincipal
 from app.db import SessionDep
 from app.feedback import service
@@ -18,12 +16,13 @@ from app.feedback.schemas import FeedbackLinkCreate, FeedbackLinkPublic
 router = APIRouter(tags=["feedback links"])
 
 _FORBIDDEN = "The key lacks `manage` or `reports:professional`, or is a research key writing"
-_NOT_FOUND = "No such object in the key's municipality"
-_LINK_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=_NOT_FOUND)
-_LINK_WRITE_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=_NOT_FOUND, invalid=INVALID_INPUT)
+_LINK_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=NOT_IN_MUNICIPALITY)
+_LINK_WRITE_ERRORS = error_responses(
+    forbidden=_FORBIDDEN, not_found=NOT_IN_MUNICIPALITY, invalid=INVALID_INPUT
+)
 
-ProfessionalId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-FeedbackLinkId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+ProfessionalId = PathId
+FeedbackLinkId = PathId
 
 
 # -- feedback links -------------------------------------------------------------------------------------

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.api_common import (
     INVALID_INPUT,
     MAX_ROW_ID,
+    NOT_IN_MUNICIPALITY,
     BaseUrl,
     Page,
     PagingDep,
+    PathId,
     error_responses,
     page_of,
     problem,
@@ -51,16 +53,15 @@ from app.templates import templates
 router = APIRouter(dependencies=[Depends(audit_changes, scope="function")])
 
 _FORBIDDEN = "The key lacks the scope `manage`, or is a research key writing"
-_NOT_FOUND = "No such object in the key's municipality"
-_OBJECT_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=_NOT_FOUND)
-_WRITE_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=_NOT_FOUND, invalid=INVALID_INPUT)
+_OBJECT_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=NOT_IN_MUNICIPALITY)
+_WRITE_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=NOT_IN_MUNICIPALITY, invalid=INVALID_INPUT)
 
 
-PartnerId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-TeamId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-ProfessionalId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-WaveId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-InvitationId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+PartnerId = PathId
+TeamId = PathId
+ProfessionalId = PathId
+WaveId = PathId
+InvitationId = PathId
 FilterId = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
 
