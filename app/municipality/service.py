@@ -24,6 +24,10 @@ def slugify(name: str) -> str:
     return slug[:64]
 
 
+def by_id(session: Session, municipality_id: int) -> Municipality | None:
+    return repository.get(session, municipality_id)
+
+
 def by_slug(session: Session, slug: str) -> Municipality | None:
     return repository.by_slug(session, slug)
 
