@@ -14,24 +14,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session, select
 
+from app.apikeys import repository as apikey_repository
 from app.db import SessionDep, utcnow
 from app.errors import Forbidden, Unauthorized
-from app.models import ApiKey
 from app.ratelimit import KEY_VERIFIED
 
-KEY_PREFIX = "vb_"
-KEY_RANDOM_BYTES = 32
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -61,40 +57,8 @@ class Principal:
 
 
 def hash_secret(secret: str) -> str:
+    """What is stored of a key (and looked up): its SHA-256; keys are made in :mod:`app.apikeys`."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def new_secret() -> str:
-    return KEY_PREFIX + secrets.token_urlsafe(KEY_RANDOM_BYTES)
-
-
-def create_api_key(
-    session: Session,
-    *,
-    municipality_id: int | None,
-    name: str,
-    scopes: list[str],
-    expires_at: datetime | None = None,
-) -> tuple[ApiKey, str]:
-    """Create a key; return the row and the secret, which is never stored and shown only now."""
-    unknown = sorted(set(scopes) - {scope.value for scope in Scope})
-    if unknown:
-        known = ", ".join(scope.value for scope in Scope)
-        raise ValueError(f"unknown scope(s): {', '.join(unknown)}; known: {known}")
-    if not scopes:
-        raise ValueError("give at least one scope")
-    secret = new_secret()
-    api_key = ApiKey(
-        municipality_id=municipality_id,
-        name=name,
-        prefix=secret[: len(KEY_PREFIX) + 6],
-        secret_hash=hash_secret(secret),
-        scopes=" ".join(sorted(set(scopes))),
-        expires_at=expires_at,
-    )
-    session.add(api_key)
-    session.flush()
-    return api_key, secret
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer vb_...`")
@@ -155,7 +119,7 @@ def get_principal(
         return principal
     secret = credentials.credentials
     digest = hash_secret(secret)
-    api_key = session.exec(select(ApiKey).where(ApiKey.secret_hash == digest)).first()
+    api_key = apikey_repository.key_by_secret_hash(session, digest)
     now = utcnow()
     if (
         api_key is None

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import sys
-import unicodedata
 from typing import Annotated
 
 import typer
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.config import ConfigurationError, Settings, get_settings
 from app.db import get_engine
+from app.errors import AppError
 from app.models import Municipality, User
+from app.municipality import service as municipality_service
 
 WORKER_HEALTHCHECK_SECONDS = 120
 
@@ -52,11 +52,14 @@ def unreachable(exc: OperationalError) -> str:
     return f"cannot reach the database in VERBONDEN_DATABASE_URL ({reason})"
 
 
-def slugify(name: str) -> str:
-    """``Bars-A`` -> ``bars-a``; ``'s-Hertogenbosch`` -> ``s-hertogenbosch``; accents dropped."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    return slug[:64]
+def municipality_or_exit(session: Session, slug: str, *, hint: str = "") -> Municipality:
+    municipality = municipality_service.by_slug(session, slug)
+    if municipality is None:
+        raise fail(f"no municipality {slug!r}{hint}")
+    return municipality
+
+
+CREATE_HINT = "; create it with `verbonden municipality create`"
 
 
 @cli.command()
@@ -131,16 +134,13 @@ def db_current() -> None:
 def municipality_create(name: Annotated[str, typer.Argument(help="Name, e.g. 'Bars-A'")]) -> None:
     """Create a municipality; its slug is made from the name."""
     settings_or_exit()
-    slug = slugify(name)
-    if not slug:
-        raise fail(f"cannot make a slug from {name!r}; use letters or digits")
     with Session(get_engine(), expire_on_commit=False) as session:
-        if session.exec(select(Municipality).where(Municipality.slug == slug)).first():
-            raise fail(f"municipality {slug!r} exists already")
-        municipality = Municipality(slug=slug, name=name.strip())
-        session.add(municipality)
+        try:
+            municipality = municipality_service.create_municipality(session, name)
+        except AppError as exc:
+            raise fail(exc.detail) from None
         session.commit()
-        typer.echo(f"created municipality {slug} (id {municipality.id})")
+        typer.echo(f"created municipality {municipality.slug} (id {municipality.id})")
 
 
 @municipality_cli.command("delete")
@@ -149,16 +149,12 @@ def municipality_delete(
     yes: Annotated[bool, typer.Option("--yes", help="Really erase everything it owns")] = False,
 ) -> None:
     """Erase a municipality and everything it owns (teams, professionals, waves, responses, keys)."""
-    from app.retention import delete_municipality
-
     settings_or_exit()
     with Session(get_engine(), expire_on_commit=False) as session:
-        municipality = session.exec(select(Municipality).where(Municipality.slug == slug)).first()
-        if municipality is None:
-            raise fail(f"no municipality {slug!r}")
+        municipality = municipality_or_exit(session, slug)
         if not yes:
             raise fail(f"this erases {slug} and all its data for good; run again with --yes")
-        erased = delete_municipality(session, municipality)
+        erased = municipality_service.delete_municipality(session, municipality)
         session.commit()
     typer.echo(f"erased municipality {slug} with {erased} responses")
 
@@ -169,14 +165,11 @@ def municipality_require_2fa(
     off: Annotated[bool, typer.Option("--off", help="No longer require a second factor")] = False,
 ) -> None:
     """Require a second factor (TOTP) of every account of the municipality from their next page on."""
-    from app.users import repository as user_repository
     from app.users import service as user_service
 
     settings_or_exit()
     with Session(get_engine(), expire_on_commit=False) as session:
-        municipality = user_repository.municipality_by_slug(session, slug)
-        if municipality is None:
-            raise fail(f"no municipality {slug!r}")
+        municipality = municipality_or_exit(session, slug)
         user_service.require_second_factor(session, municipality=municipality, required=not off, actor=None)
         session.commit()
     state = "no longer requires" if off else "requires"
@@ -216,8 +209,6 @@ def user_create(
     mails it when VERBONDEN_SMTP_URL is set), unless --password-stdin sets the password."""
     from pydantic import ValidationError
 
-    from app.errors import AppError
-    from app.users import repository as user_repository
     from app.users import service as user_service
     from app.users.mail import send_link
     from app.users.schemas import UserCreate
@@ -233,12 +224,7 @@ def user_create(
     with Session(get_engine(), expire_on_commit=False) as session:
         owner_id: int | None = None
         if municipality is not None:
-            owner = user_repository.municipality_by_slug(session, municipality)
-            if owner is None:
-                raise fail(
-                    f"no municipality {municipality!r}; create it with `verbonden municipality create`"
-                )
-            owner_id = owner.id
+            owner_id = municipality_or_exit(session, municipality, hint=CREATE_HINT).id
         try:
             user_in = UserCreate(
                 email=email,
@@ -294,7 +280,6 @@ def user_role(
     role: Annotated[str, typer.Argument(help="coordinator, researcher or admin")],
 ) -> None:
     """Change an account's role (from its next request on)."""
-    from app.errors import AppError
     from app.users import service as user_service
     from app.users.schemas import Role
 
@@ -343,18 +328,15 @@ def user_list(
     municipality: Annotated[str | None, typer.Option(help="Only this municipality's accounts")] = None,
 ) -> None:
     """List accounts: e-mail, name, role, municipality, second factor, state."""
-    from app.users import repository as user_repository
+    from app.users import service as user_service
 
     settings_or_exit()
     with Session(get_engine()) as session:
         owner_id = None
         if municipality is not None:
-            owner = user_repository.municipality_by_slug(session, municipality)
-            if owner is None:
-                raise fail(f"no municipality {municipality!r}")
-            owner_id = owner.id
-        users = user_repository.list_users(session, municipality_id=owner_id)
-        slugs = {row.id: row.slug for row in session.exec(select(Municipality)).all()}
+            owner_id = municipality_or_exit(session, municipality).id
+        users = user_service.list_users(session, municipality_id=owner_id)
+        slugs = municipality_service.slugs(session)
     typer.echo("email\tname\trole\tmunicipality\t2fa\tstate")
     for user in users:
         owner_slug = slugs.get(user.municipality_id, "-") if user.municipality_id else "research"
@@ -367,7 +349,7 @@ def user_list(
 @retention_cli.command("apply")
 def retention_apply() -> None:
     """Delete responses older than VERBONDEN_RETENTION_DAYS and say how many."""
-    from app.retention import apply_retention, retention_cutoff
+    from app.publication.retention import apply_retention, retention_cutoff
 
     settings = settings_or_exit()
     if settings.retention_days is None:
@@ -425,36 +407,21 @@ def apikey_create(
     ] = False,
 ) -> None:
     """Create an API key and print it once, alone on the last line (only its hash is stored)."""
-    from app.audit import service as audit_service
-    from app.auth import create_api_key
+    from app.apikeys import service as apikey_service
 
     settings_or_exit()
     if research == (municipality is not None):
         raise fail("give either --municipality SLUG or --research")
-    if research and {"manage", "responses:write"} & set(scope):
-        raise fail("a research key reads only; it cannot have manage or responses:write")
     with Session(get_engine(), expire_on_commit=False) as session:
         owner_id: int | None = None
         if municipality is not None:
-            owner = session.exec(select(Municipality).where(Municipality.slug == municipality)).first()
-            if owner is None:
-                raise fail(
-                    f"no municipality {municipality!r}; create it with `verbonden municipality create`"
-                )
-            owner_id = owner.id
+            owner_id = municipality_or_exit(session, municipality, hint=CREATE_HINT).id
         try:
-            api_key, secret = create_api_key(session, municipality_id=owner_id, name=name, scopes=scope)
+            api_key, secret = apikey_service.create_operator_key(
+                session, municipality_id=owner_id, name=name, scopes=scope
+            )
         except ValueError as exc:
             raise fail(str(exc)) from None
-        audit_service.record(
-            session,
-            None,
-            "apikey.create",
-            object_type="api_key",
-            object_id=api_key.id,
-            municipality_id=owner_id,
-            detail={"scopes": api_key.scopes},
-        )
         session.commit()
         typer.echo(f"created key {api_key.prefix}... ({api_key.scopes}) for {municipality or 'research'}")
         typer.echo(secret)
@@ -466,7 +433,7 @@ def audit(
 ) -> None:
     """Print the audit trail, newest first: when, key, municipality, action, object, wave, detail."""
     from app.audit import service as audit_service
-    from app.audit.repository import AuditFilter
+    from app.audit.schemas import AuditFilter
 
     settings_or_exit()
     try:
@@ -502,7 +469,6 @@ def report(
     """
     import json
 
-    from app.errors import AppError
     from app.reports import repository as report_repository
     from app.reports import service as report_service
     from app.reports.schemas import Level

@@ -19,14 +19,18 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.auth import Principal, Scope, create_api_key
+from app.apikeys import service as apikey_service
+from app.auth import Principal, Scope
 from app.collection import repository as collection_repository
 from app.collection.service import encode_answers, submission_key
 from app.db import utcnow
-from app.instrument_registry import published_instrument
-from app.models import ApiKey, Invitation, Municipality, Professional, Response, Team, Wave
+from app.instrument_versions.service import published_instrument
+from app.models import Municipality, Professional, Response, Team, Wave
+from app.municipality import repository as municipality_repository
+from app.municipality import service as municipality_service
+from app.organisation import repository as organisation_repository
 from app.organisation import service as organisation
 from app.organisation.schemas import (
     InvitationCreate,
@@ -260,50 +264,33 @@ def _store_simulated(
 
 
 def _new_demo_key(session: Session, municipality: Municipality) -> str:
-    for old in session.exec(
-        select(ApiKey).where(
-            ApiKey.municipality_id == municipality.id,
-            ApiKey.name == DEMO_KEY_NAME,
-            col(ApiKey.revoked_at).is_(None),
-        )
-    ):
-        old.revoked_at = utcnow()
-        session.add(old)
-    _, secret = create_api_key(
+    assert municipality.id is not None
+    return apikey_service.replace_named_key(
         session,
         municipality_id=municipality.id,
         name=DEMO_KEY_NAME,
         scopes=[scope.value for scope in Scope if scope != Scope.admin],
     )
-    return secret
 
 
 def load_demo(session: Session, *, base_url: str) -> DemoResult:
     """Create the demo municipality and its data once; always hand out a fresh demo key."""
-    municipality = session.exec(select(Municipality).where(Municipality.slug == DEMO_SLUG)).first()
+    municipality = municipality_service.by_slug(session, DEMO_SLUG)
     created = municipality is None
     total = 0
     if municipality is None:
-        municipality = Municipality(slug=DEMO_SLUG, name="Demostad")
-        session.add(municipality)
-        session.flush()
+        municipality = municipality_service.create_municipality(session, "Demostad")
         total = _create_demo_data(session, municipality)
-    invitation = session.exec(
-        select(Invitation)
-        .join(Professional, Professional.id == Invitation.professional_id)  # type: ignore[arg-type]
-        .join(Wave, Wave.id == Invitation.wave_id)  # type: ignore[arg-type]
-        .where(
-            Invitation.municipality_id == municipality.id,
-            Wave.name == CURRENT_WAVE,
-            Invitation.form == "jongere",
-            Invitation.kind == "open",
-            Professional.display_name == NAMES[0],
-        )
-    ).first()
+    assert municipality.id is not None
+    invitation = organisation_repository.open_invitation_named(
+        session,
+        municipality_id=municipality.id,
+        wave_name=CURRENT_WAVE,
+        form="jongere",
+        professional_name=NAMES[0],
+    )
     if not created:
-        total = len(
-            session.exec(select(Response.id).where(Response.municipality_id == municipality.id)).all()
-        )
+        total = municipality_repository.count_responses(session, municipality.id)
     secret = _new_demo_key(session, municipality)
     admin_password = _new_demo_admin_password(session, municipality)
     form_url = f"{base_url.rstrip('/')}/s/{invitation.token}" if invitation else ""

@@ -6,32 +6,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from app import health
-from app.api import API_PREFIX, build_api_router
+from app.api import build_api_router, build_page_router
 from app.api_docs import install_api_docs
-from app.audit import api as audit_api
-from app.auth import get_principal
 from app.collection import views as respondent_views
 from app.config import Settings, get_settings
 from app.db import get_engine, writing_engine
 from app.errors import install_error_handlers, logger
 from app.feedback import views as feedback_views
 from app.home import views as home_views
-from app.instrument_registry import check_recorded_versions
+from app.instrument_versions.service import check_recorded_versions
 from app.logging import configure_logging, install_access_log
 from app.ratelimit import install_rate_limits
-from app.reports import views as report_views
 from app.security import install_security_headers
 from app.users import views as user_views
 from app.users.sessions import install_sign_in_handlers
 from app.validation import install_input_limits
-from app.webapp import views as webapp_views
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -83,12 +79,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(respondent_views.router)
     app.include_router(health.router)
     app.include_router(build_api_router())
-    app.include_router(audit_api.router, prefix=API_PREFIX, dependencies=[Depends(get_principal)])
-    app.include_router(report_views.router)
+    app.include_router(build_page_router())
+    # The public doors beside the respondent's: feedback pages (a token each), sign-in, home.
     app.include_router(feedback_views.router)
     app.include_router(user_views.router)
     app.include_router(home_views.router)
-    app.include_router(webapp_views.router)
     app.state.respondent_outage_page = respondent_views.unavailable_page
     install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

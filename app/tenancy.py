@@ -7,14 +7,16 @@ object answers 404, exactly as a missing one, so ids reveal nothing.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.auth import Principal
 from app.errors import Forbidden, NotFound
+
+if TYPE_CHECKING:  # app.auth looks keys up through a repository that uses these helpers
+    from app.auth import Principal
 
 
 class Owned(Protocol):

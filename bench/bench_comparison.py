@@ -13,7 +13,7 @@ from unittest import mock
 import numpy as np
 
 from app.collection.answers import AnswerMatrix
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from app.models import Wave
 from app.reports import comparison, repository
 from app.reports.service import Selection

@@ -45,10 +45,11 @@ def seed(url: str, rows: int) -> tuple[int, str]:
     from sqlalchemy import insert
     from sqlmodel import Session
 
-    from app.auth import Scope, create_api_key
+    from app.apikeys.service import create_api_key
+    from app.auth import Scope
     from app.collection import repository
     from app.db import build_engine, utcnow
-    from app.instrument_registry import ensure_instrument_version_recorded, published_instrument
+    from app.instrument_versions.service import ensure_instrument_version_recorded, published_instrument
     from app.migrate import upgrade
     from app.models import Municipality, Professional, Response, Team, Wave
 

@@ -64,10 +64,10 @@ def _libpq(url: str) -> str:
 
 def seed(url: str, n_responses: int) -> tuple[int, str]:
     """Organisation rows through the models, responses by COPY; returns (wave id, API key)."""
-    from app.auth import create_api_key
+    from app.apikeys.service import create_api_key
     from app.collection import repository
     from app.db import build_engine, utcnow
-    from app.instrument_registry import ensure_instrument_version_recorded, published_instrument
+    from app.instrument_versions.service import ensure_instrument_version_recorded, published_instrument
     from app.models import Municipality, Wave
 
     engine = build_engine(url, pool_size=2)

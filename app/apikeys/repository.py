@@ -1,12 +1,37 @@
-"""Every query on API keys, scoped to the caller's municipality."""
+"""Every query on API keys, scoped to the caller's municipality (the key check itself is the one
+lookup by secret hash, before anyone is known)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlmodel import Session, col, func, select
 
-from app.auth import Principal
 from app.models import ApiKey
 from app.tenancy import get_owned, scoped
+
+if TYPE_CHECKING:  # app.auth imports this module to check a key
+    from app.auth import Principal
+
+
+def key_by_secret_hash(session: Session, secret_hash: str) -> ApiKey | None:
+    return session.exec(select(ApiKey).where(ApiKey.secret_hash == secret_hash)).first()
+
+
+def add(session: Session, api_key: ApiKey) -> ApiKey:
+    session.add(api_key)
+    session.flush()
+    return api_key
+
+
+def live_keys_named(session: Session, *, municipality_id: int | None, name: str) -> list[ApiKey]:
+    """The municipality's keys called ``name`` that are not revoked."""
+    statement = select(ApiKey).where(
+        ApiKey.municipality_id == municipality_id,
+        ApiKey.name == name,
+        col(ApiKey.revoked_at).is_(None),
+    )
+    return list(session.exec(statement).all())
 
 
 def list_keys(session: Session, principal: Principal, *, limit: int, offset: int) -> tuple[list[ApiKey], int]:

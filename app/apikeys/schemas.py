@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.api_common import Page
 from app.auth import Scope
 from app.validation import EndMoment, PlainText
 
@@ -46,8 +47,4 @@ class ApiKeyCreated(ApiKeyPublic):
     key: str = Field(description="The secret: shown only in this answer, store it now")
 
 
-class ApiKeyPage(BaseModel):
-    items: list[ApiKeyPublic]
-    total: int
-    limit: int
-    offset: int
+ApiKeyPage = Page[ApiKeyPublic]

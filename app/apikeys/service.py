@@ -1,18 +1,98 @@
-"""The rules of API keys: who may create which key, and revocation."""
+"""The rules of API keys: making one, who may create which key, and revocation."""
 
 from __future__ import annotations
+
+import secrets
+from datetime import datetime
 
 from sqlmodel import Session
 
 from app.apikeys import repository
 from app.apikeys.schemas import ApiKeyCreate, ApiKeyPublic
 from app.audit import service as audit
-from app.auth import Principal, Scope, create_api_key
+from app.auth import Principal, Scope, hash_secret
 from app.db import utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.models import ApiKey
 
+KEY_PREFIX = "vb_"
+KEY_RANDOM_BYTES = 32
 RESEARCH_FORBIDDEN = frozenset({Scope.manage, Scope.responses_write})
+
+
+def new_secret() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(KEY_RANDOM_BYTES)
+
+
+def create_api_key(
+    session: Session,
+    *,
+    municipality_id: int | None,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key; return the row and the secret, which is never stored and shown only now.
+
+    Raises ValueError naming an unknown scope, or when no scope is given.
+    """
+    unknown = sorted(set(scopes) - {scope.value for scope in Scope})
+    if unknown:
+        known = ", ".join(scope.value for scope in Scope)
+        raise ValueError(f"unknown scope(s): {', '.join(unknown)}; known: {known}")
+    if not scopes:
+        raise ValueError("give at least one scope")
+    secret = new_secret()
+    api_key = ApiKey(
+        municipality_id=municipality_id,
+        name=name,
+        prefix=secret[: len(KEY_PREFIX) + 6],
+        secret_hash=hash_secret(secret),
+        scopes=" ".join(sorted(set(scopes))),
+        expires_at=expires_at,
+    )
+    return repository.add(session, api_key), secret
+
+
+def create_operator_key(
+    session: Session, *, municipality_id: int | None, name: str, scopes: list[str]
+) -> tuple[ApiKey, str]:
+    """A key made on the command line (no caller key): a research key reads only.
+
+    Raises ValueError for an unknown scope, or a research key with ``manage`` or ``responses:write``.
+    """
+    if municipality_id is None and {scope.value for scope in RESEARCH_FORBIDDEN} & set(scopes):
+        raise ValueError("a research key reads only; it cannot have manage or responses:write")
+    api_key, secret = create_api_key(session, municipality_id=municipality_id, name=name, scopes=scopes)
+    audit.record(
+        session,
+        None,
+        "apikey.create",
+        object_type="api_key",
+        object_id=api_key.id,
+        municipality_id=municipality_id,
+        detail={"scopes": api_key.scopes},
+    )
+    return api_key, secret
+
+
+def replace_named_key(session: Session, *, municipality_id: int, name: str, scopes: list[str]) -> str:
+    """Revoke the municipality's live keys called ``name`` and make a new one; return its secret."""
+    for old in repository.live_keys_named(session, municipality_id=municipality_id, name=name):
+        old.revoked_at = utcnow()
+        session.add(old)
+    _, secret = create_api_key(session, municipality_id=municipality_id, name=name, scopes=scopes)
+    return secret
+
+
+def list_keys(session: Session, principal: Principal, *, limit: int, offset: int) -> tuple[list[ApiKey], int]:
+    """The keys the caller may see (its municipality's; a research key's: all), oldest first."""
+    return repository.list_keys(session, principal, limit=limit, offset=offset)
+
+
+def get_key(session: Session, principal: Principal, key_id: int) -> ApiKey:
+    """The key with ``key_id`` when the caller may see it, else 404."""
+    return repository.get_key(session, principal, key_id)
 
 
 def present(api_key: ApiKey) -> ApiKeyPublic:

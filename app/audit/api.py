@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from app.api_common import MAX_OFFSET, MAX_ROW_ID, Paging, error_responses, page_of, problem
 from app.audit import service
-from app.audit.repository import AuditFilter
-from app.audit.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_ROW_ID, AuditEventPublic, AuditPage
+from app.audit.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AuditEventPublic, AuditFilter, AuditPage
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
 from app.errors import NotFound
@@ -18,11 +18,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.admin))]
 RowId = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
-_problem: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {**_problem, "description": "No, or an unknown, API key"},
-    403: {**_problem, "description": "The key lacks the scope `admin`"},
-}
+_ERRORS = error_responses(forbidden="The key lacks the scope `admin`")
 
 
 @router.get("", responses=_ERRORS)
@@ -30,7 +26,7 @@ def list_audit_events(
     session: SessionDep,
     principal: AdminPrincipal,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     action: Annotated[str | None, Query(max_length=64)] = None,
     api_key_id: RowId = None,
     wave_id: RowId = None,
@@ -54,12 +50,10 @@ def list_audit_events(
         until=until,
     )
     rows, total = service.list_events(session, principal, wanted=wanted, limit=limit, offset=offset)
-    return AuditPage(
-        items=[AuditEventPublic.model_validate(row) for row in rows], total=total, limit=limit, offset=offset
-    )
+    return page_of([AuditEventPublic.model_validate(row) for row in rows], total, Paging(limit, offset))
 
 
-@router.get("/{event_id}", responses={**_ERRORS, 404: {**_problem, "description": "No such event"}})
+@router.get("/{event_id}", responses={**_ERRORS, 404: problem("No such event")})
 def get_audit_event(
     session: SessionDep, principal: AdminPrincipal, event_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 ) -> AuditEventPublic:

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from app.audit.schemas import AuditFilter
 from app.models import AuditEvent
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    municipality_id: int | None = None
-    api_key_id: int | None = None
-    action: str | None = None
-    wave_id: int | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
 
 BULK_CHANGES = "verbonden_bulk_changes"
 """``session.info`` key: rows changed by bulk UPDATE/DELETE statements, which no flush shows."""

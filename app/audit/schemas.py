@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from app.api_common import Page
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-MAX_ROW_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What a reader of the audit trail asks for; ``None`` leaves a field open."""
+
+    municipality_id: int | None = None
+    api_key_id: int | None = None
+    action: str | None = None
+    wave_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 class AuditEventPublic(BaseModel):
@@ -26,8 +40,4 @@ class AuditEventPublic(BaseModel):
     detail: str | None
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEventPublic]
-    total: int
-    limit: int
-    offset: int
+AuditPage = Page[AuditEventPublic]

@@ -16,7 +16,7 @@ from sqlalchemy import event as sa_event
 from sqlmodel import Session
 
 from app.audit import repository
-from app.audit.repository import AuditFilter
+from app.audit.schemas import AuditFilter
 from app.auth import CurrentPrincipal, Principal
 from app.db import SessionDep
 from app.models import AuditEvent

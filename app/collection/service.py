@@ -21,7 +21,7 @@ from sqlmodel import Session
 from app.collection import repository
 from app.db import utcnow
 from app.errors import AppError
-from app.instrument_registry import instrument_for_version
+from app.instrument_versions.service import instrument_for_version
 from app.models import (
     DONT_KNOW_ANSWER,
     MISSING_ANSWER,

@@ -9,18 +9,18 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
+from app.api_common import MAX_ROW_ID, error_responses, problem
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, StreamSessionDep
-from app.exports import r_export, service
+from app.exports import codebook, csv_file, plan, r_export, sav_file, service
 from app.exports.schemas import (
     MAX_FORM_LENGTH,
-    MAX_ROW_ID,
     MAX_VERSION_LENGTH,
     CodebookFormat,
     ResponsesFormat,
@@ -31,20 +31,16 @@ ReadPrincipal = Annotated[Principal, Depends(require_scope(Scope.responses_read)
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 SAV_MEDIA_TYPE = "application/x-spss-sav"
-# Pseudonymous rows: never kept by a shared cache.
-NO_STORE = {"Cache-Control": "no-store"}
-
-_problem: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {**_problem, "description": "No, or an unknown, API key"},
-    403: {**_problem, "description": "The key lacks the scope `responses:read`"},
-    404: {**_problem, "description": "No such wave (or instrument version) for this key"},
-    422: {**_problem, "description": "Invalid query; `errors` names the parameter"},
-}
+_ERRORS = error_responses(
+    forbidden="The key lacks the scope `responses:read`",
+    not_found="No such wave (or instrument version) for this key",
+    invalid="Invalid query; `errors` names the parameter",
+)
 
 
 def _attachment(filename: str) -> dict[str, str]:
-    return {**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'}
+    # No Cache-Control here: app.security keeps every answer but /static out of shared caches.
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 @router.get(
@@ -59,7 +55,7 @@ def _attachment(filename: str) -> dict[str, str]:
             ),
             "content": {CSV_MEDIA_TYPE: {}, SAV_MEDIA_TYPE: {}, r_export.ZIP_MEDIA_TYPE: {}},
         },
-        413: {**_problem, "description": "Too many rows for one .sav; export one form or as CSV"},
+        413: problem("Too many rows for one .sav; export one form or as CSV"),
     },
 )
 def export_responses(
@@ -78,7 +74,7 @@ def export_responses(
     service.publish_for_export(
         session, principal, wave_id=wave_id, min_group_size=request.app.state.settings.min_group_size
     )
-    export = service.plan_response_export(stream_session, principal, wave_id=wave_id, form=form)
+    export = plan.plan_response_export(stream_session, principal, wave_id=wave_id, form=form)
     service.record_export(
         session, principal, kind="responses", wave_id=wave_id, form=form, file_format=format.value
     )
@@ -86,14 +82,14 @@ def export_responses(
         # The request's session commits (with the audit row) when this function returns; the rows
         # stream afterwards through the stream session that planned them.
         return StreamingResponse(
-            service.iter_csv(stream_session, export, bom=bom),
+            csv_file.iter_csv(stream_session, export, bom=bom),
             media_type=CSV_MEDIA_TYPE,
             headers=_attachment(export.filename("csv")),
         )
     extension, media_type, write = (
         ("zip", r_export.ZIP_MEDIA_TYPE, r_export.write_zip)
         if format is ResponsesFormat.r
-        else ("sav", SAV_MEDIA_TYPE, service.write_sav)
+        else ("sav", SAV_MEDIA_TYPE, sav_file.write_sav)
     )
     descriptor, name = tempfile.mkstemp(prefix="verbonden-export-", suffix=f".{extension}")
     os.close(descriptor)
@@ -129,14 +125,14 @@ def export_codebook(
     version: Annotated[str | None, Query(max_length=MAX_VERSION_LENGTH)] = None,
 ) -> Response:
     """The codebook of the published instrument (or ``version``): every form, or one."""
-    instrument = service.codebook_instrument(version)
-    entries = service.codebook_entries(instrument, form)
+    instrument = codebook.codebook_instrument(version)
+    entries = codebook.codebook_entries(instrument, form)
     if format is CodebookFormat.json:
-        return JSONResponse(service.codebook_document(instrument, entries))
+        return JSONResponse(codebook.codebook_document(instrument, entries))
     suffix = f"-{form}" if form else ""
     filename = f"verbonden-codebook-{instrument.version}{suffix}.csv"
     return Response(
-        service.codebook_csv(entries),
+        codebook.codebook_csv(entries),
         media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=_attachment(filename),
     )

@@ -19,6 +19,5 @@ class CodebookFormat(StrEnum):
     csv = "csv"
 
 
-MAX_ROW_ID = 2**31 - 1
 MAX_FORM_LENGTH = 32
 MAX_VERSION_LENGTH = 20

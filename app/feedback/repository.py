@@ -1,10 +1,17 @@
-"""Every query of the feedback page; each is bound to the municipality of the link."""
+"""Every query on feedback links: the page's, each bound to the municipality of the link, and the
+management routes', each scoped to the caller's municipality."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
 from app.models import FeedbackLink, Professional, Response, Wave
+from app.tenancy import get_owned, scoped
+
+if TYPE_CHECKING:
+    from app.auth import Principal
 
 
 def link_by_token(session: Session, token: str) -> FeedbackLink | None:
@@ -39,3 +46,23 @@ def waves_rating(session: Session, professional: Professional, forms: tuple[str,
         .order_by(col(Wave.opens_at).desc(), col(Wave.id).desc())
     )
     return list(session.exec(query).all())
+
+
+def add(session: Session, link: FeedbackLink) -> FeedbackLink:
+    session.add(link)
+    session.flush()
+    return link
+
+
+def get_feedback_link(session: Session, principal: Principal, link_id: int) -> FeedbackLink:
+    return get_owned(session, FeedbackLink, link_id, principal, label="feedback link")
+
+
+def feedback_links_of_professional(
+    session: Session, principal: Principal, professional: Professional
+) -> list[FeedbackLink]:
+    """Every feedback link of ``professional``, oldest first."""
+    query = scoped(select(FeedbackLink), FeedbackLink.municipality_id, principal).where(
+        FeedbackLink.professional_id == professional.id
+    )
+    return list(session.exec(query.order_by(col(FeedbackLink.id))).all())

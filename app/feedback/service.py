@@ -17,21 +17,25 @@ from enum import StrEnum
 import numpy as np
 from sqlmodel import Session
 
+from app.api_common import MAX_ROW_ID
 from app.audit import service as audit
+from app.auth import Principal
 from app.collection.answers import NO_PROFESSIONAL, NO_TEAM
 from app.db import utcnow
 from app.feedback import repository
 from app.feedback.items import ItemExtremes, own_item_extremes
+from app.feedback.schemas import FeedbackLinkCreate, FeedbackLinkPublic, FeedbackLinkStatus
 from app.models import FeedbackLink, Professional, Wave
+from app.organisation import service as organisation
 from app.reports.schemas import GroupScore, GroupScores, ScoresReport
 from app.reports.service import Grouping, Selection, _subscale_scores, scores_report, select_answers
+from app.tenancy import writing_municipality
 from app.validation import could_be_token
 from instrument.schema import Form
 
 RATED_FORMS = ("jongere", "ouder")
 SELF_REPORT_FORM = "professional"
 """The forms on which others rate the professional (``professional`` is about their own place)."""
-MAX_WAVE_ID = 2**31 - 1
 RELIABLE = 0.70
 """The reliability a professional's mean should reach; ``respondents_needed`` aims at the same."""
 
@@ -110,7 +114,7 @@ def parse_wave_id(value: str | None) -> int | None:
     """The ``wave_id`` query parameter; anything but a row id is a wave that does not exist."""
     if value is None or value == "":
         return None
-    if not (value.isascii() and value.isdigit()) or len(value) > 10 or not 1 <= int(value) <= MAX_WAVE_ID:
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or not 1 <= int(value) <= MAX_ROW_ID:
         raise FeedbackUnavailable(LinkProblem.wave)
     return int(value)
 
@@ -284,3 +288,75 @@ def _subscale_titles(form: Form) -> dict[str, dict[str, str]]:
     for module in form.modules.values():
         titles.update({subscale.id: dict(subscale.title) for subscale in module.subscales.values()})
     return titles
+
+
+# -- managing links -------------------------------------------------------------------------------------
+# Recorded in the audit trail here, by name: the management router's automatic recording covers the
+# older management tables only, and a link that shows a professional's scores must never be made unseen.
+
+
+def feedback_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/f/{token}"
+
+
+def feedback_link_status(link: FeedbackLink, now: datetime | None = None) -> FeedbackLinkStatus:
+    if link.revoked_at is not None:
+        return FeedbackLinkStatus.revoked
+    if link.expires_at is not None and link.expires_at <= (now or utcnow()):
+        return FeedbackLinkStatus.expired
+    return FeedbackLinkStatus.active
+
+
+def present_feedback_link(link: FeedbackLink, *, base_url: str) -> FeedbackLinkPublic:
+    return FeedbackLinkPublic.model_validate(
+        {
+            **link.model_dump(),
+            "url": feedback_url(base_url, link.token),
+            "status": feedback_link_status(link),
+        }
+    )
+
+
+def create_feedback_link(
+    *, session: Session, principal: Principal, professional_id: int, link_in: FeedbackLinkCreate
+) -> FeedbackLink:
+    municipality_id = writing_municipality(principal)
+    # 404 unless the professional is the caller's
+    organisation.get_professional(session=session, principal=principal, professional_id=professional_id)
+    organisation.check_future("expires_at", link_in.expires_at)
+    link = FeedbackLink(
+        municipality_id=municipality_id,
+        professional_id=professional_id,
+        token=organisation.new_invitation_token(),
+        expires_at=link_in.expires_at,
+        created_by_api_key_id=principal.api_key_id,
+    )
+    repository.add(session, link)
+    audit.record(session, principal, "feedback_link.create", object_type="feedback_link", object_id=link.id)
+    return link
+
+
+def list_feedback_links(
+    *, session: Session, principal: Principal, professional_id: int
+) -> list[FeedbackLink]:
+    professional = organisation.get_professional(
+        session=session, principal=principal, professional_id=professional_id
+    )
+    return repository.feedback_links_of_professional(session, principal, professional)
+
+
+def get_feedback_link(*, session: Session, principal: Principal, link_id: int) -> FeedbackLink:
+    return repository.get_feedback_link(session, principal, link_id)
+
+
+def revoke_feedback_link(*, session: Session, principal: Principal, link_id: int) -> FeedbackLink:
+    """Revoke at once; a revocation is final, and repeating it changes (and records) nothing."""
+    writing_municipality(principal)
+    link = repository.get_feedback_link(session, principal, link_id)
+    if link.revoked_at is None:
+        link.revoked_at = utcnow()
+        repository.add(session, link)
+        audit.record(
+            session, principal, "feedback_link.revoke", object_type="feedback_link", object_id=link.id
+        )
+    return link

@@ -17,7 +17,7 @@ from app.db import SessionDep
 from app.feedback import service
 from app.feedback.certainty import Next, certainty
 from app.feedback.service import Feedback, FeedbackUnavailable, FormFeedback, SubscaleFeedback
-from app.instrument_registry import instrument_for_version
+from app.instrument_versions.service import instrument_for_version
 from app.publication.dates import day_in_words
 from app.reports.schemas import GroupScore
 from app.templates import TEMPLATES_DIR, templates

@@ -1,1 +1,2 @@
-"""The caller's own municipality: its sender details, shown to respondents ("Wie vraagt dit?")."""
+"""Municipalities (the tenants): creating and erasing one, and the caller's own municipality with its
+sender details, shown to respondents ("Wie vraagt dit?")."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from app.api_common import INVALID_INPUT, error_responses
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
 from app.municipality import service
@@ -15,15 +16,10 @@ router = APIRouter(tags=["municipality"])
 
 ManageOrAdmin = Annotated[Principal, Depends(require_scope(Scope.manage, Scope.admin))]
 
-_problem: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {**_problem, "description": "No, or an unknown, API key"},
-    403: {
-        **_problem,
-        "description": "The key lacks the scope `manage` or `admin`, or is a research key writing",
-    },
-    404: {**_problem, "description": "A research key, which belongs to no municipality"},
-}
+_FORBIDDEN = "The key lacks the scope `manage` or `admin`, or is a research key writing"
+_NOT_FOUND = "A research key, which belongs to no municipality"
+_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=_NOT_FOUND)
+_WRITE_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=_NOT_FOUND, invalid=INVALID_INPUT)
 
 
 @router.get("/municipality", responses=_ERRORS)
@@ -32,7 +28,7 @@ def get_municipality(session: SessionDep, principal: ManageOrAdmin) -> Municipal
     return MunicipalityPublic.model_validate(service.own_municipality(session, principal))
 
 
-@router.patch("/municipality", responses={**_ERRORS, 422: {**_problem, "description": "Invalid input"}})
+@router.patch("/municipality", responses=_WRITE_ERRORS)
 def update_municipality(
     session: SessionDep, principal: ManageOrAdmin, changes: MunicipalityUpdate
 ) -> MunicipalityPublic:

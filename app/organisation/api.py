@@ -1,34 +1,37 @@
 """JSON routes for partners, teams, professionals, waves and invitations (scope ``manage``).
 
-Feedback links show a professional's scores, so their routes need ``reports:professional`` as well.
-
 Routes are thin: they read the request, call the service and shape the answer. Another municipality's
 object, and an id given in a body that belongs to another municipality, both answer 404.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
+from app.api_common import (
+    INVALID_INPUT,
+    MAX_ROW_ID,
+    NOT_IN_MUNICIPALITY,
+    BaseUrl,
+    Page,
+    PagingDep,
+    PathId,
+    error_responses,
+    page_of,
+    problem,
+)
 from app.audit.service import audit_changes
-from app.auth import ManagePrincipal, Principal, ProfessionalManagePrincipal, Scope, require_scope
+from app.auth import ManagePrincipal, Principal, Scope, require_scope
 from app.db import SessionDep
 from app.organisation import qr, service
 from app.organisation import sheet as print_sheet
 from app.organisation.schemas import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    MAX_ROW_ID,
-    FeedbackLinkCreate,
-    FeedbackLinkPublic,
     InvitationCreate,
     InvitationPublic,
     InvitationUpdate,
-    Page,
     PartnerCreate,
     PartnerPublic,
     PartnerUpdate,
@@ -49,59 +52,16 @@ from app.templates import templates
 # Every create, update and delete below is recorded in the audit trail by this one dependency.
 router = APIRouter(dependencies=[Depends(audit_changes, scope="function")])
 
-MAX_OFFSET = 1_000_000_000
-# Tokens are capabilities: answers that carry one must not sit in shared caches.
-NO_STORE = {"Cache-Control": "no-store"}
-
-_problem: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_OBJECT_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {**_problem, "description": "No, or an unknown, API key"},
-    403: {**_problem, "description": "The key lacks the scope `manage`, or is a research key writing"},
-    404: {**_problem, "description": "No such object in the key's municipality"},
-}
-_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **_OBJECT_ERRORS,
-    422: {**_problem, "description": "Invalid input; `errors` names the fields"},
-}
-# A feedback link shows a professional's scores: managing links needs reports:professional too.
-_LINK_FORBIDDEN: dict[int | str, dict[str, Any]] = {
-    403: {
-        **_problem,
-        "description": "The key lacks `manage` or `reports:professional`, or is a research key writing",
-    }
-}
-_LINK_ERRORS = {**_OBJECT_ERRORS, **_LINK_FORBIDDEN}
-_LINK_WRITE_ERRORS = {**_WRITE_ERRORS, **_LINK_FORBIDDEN}
+_FORBIDDEN = "The key lacks the scope `manage`, or is a research key writing"
+_OBJECT_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=NOT_IN_MUNICIPALITY)
+_WRITE_ERRORS = error_responses(forbidden=_FORBIDDEN, not_found=NOT_IN_MUNICIPALITY, invalid=INVALID_INPUT)
 
 
-@dataclass(frozen=True)
-class Paging:
-    limit: int
-    offset: int
-
-
-def paging(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> Paging:
-    return Paging(limit=limit, offset=offset)
-
-
-PagingDep = Annotated[Paging, Depends(paging)]
-
-
-def base_url(request: Request) -> str:
-    return str(request.app.state.settings.base_url)
-
-
-BaseUrl = Annotated[str, Depends(base_url)]
-
-PartnerId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-TeamId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-ProfessionalId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-WaveId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-InvitationId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-FeedbackLinkId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+PartnerId = PathId
+TeamId = PathId
+ProfessionalId = PathId
+WaveId = PathId
+InvitationId = PathId
 FilterId = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
 
@@ -126,12 +86,7 @@ def list_partners(session: SessionDep, principal: ManagePrincipal, page: PagingD
     rows, total = service.list_partners(
         session=session, principal=principal, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[PartnerPublic.model_validate(row) for row in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of([PartnerPublic.model_validate(row) for row in rows], total, page)
 
 
 @router.get("/partners/{partner_id}", tags=["partners"], responses=_OBJECT_ERRORS)
@@ -177,12 +132,7 @@ def list_teams(session: SessionDep, principal: ManagePrincipal, page: PagingDep)
     rows, total = service.list_teams(
         session=session, principal=principal, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[TeamPublic.model_validate(row) for row in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of([TeamPublic.model_validate(row) for row in rows], total, page)
 
 
 @router.get("/teams/{team_id}", tags=["teams"], responses=_OBJECT_ERRORS)
@@ -202,7 +152,7 @@ def update_team(
     "/teams/{team_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["teams"],
-    responses={**_OBJECT_ERRORS, 409: {**_problem, "description": "The team still has professionals"}},
+    responses={**_OBJECT_ERRORS, 409: problem("The team still has professionals")},
 )
 def delete_team(session: SessionDep, principal: ManagePrincipal, team_id: TeamId) -> None:
     service.delete_team(session=session, principal=principal, team_id=team_id)
@@ -212,7 +162,7 @@ def delete_team(session: SessionDep, principal: ManagePrincipal, team_id: TeamId
 
 
 _CODE_CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {**_problem, "description": "The code is already used in this municipality"}
+    409: problem("The code is already used in this municipality")
 }
 
 
@@ -248,12 +198,7 @@ def list_professionals(
         team_id=team_id,
         partner_id=partner_id,
     )
-    return Page(
-        items=[ProfessionalPublic.model_validate(row) for row in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of([ProfessionalPublic.model_validate(row) for row in rows], total, page)
 
 
 @router.get("/professionals/{professional_id}", tags=["professionals"], responses=_OBJECT_ERRORS)
@@ -305,12 +250,10 @@ SHEET_TEMPLATES = {
     response_class=HTMLResponse,
     responses={
         **_OBJECT_ERRORS,
-        404: {
-            **_problem,
-            "description": "No such professional or wave, or (without `wave_id`) no open wave with "
-            "invitations on this sheet",
-        },
-        422: {**_problem, "description": "The wave has closed, or several waves are open: give `wave_id`"},
+        404: problem(
+            "No such professional or wave, or (without `wave_id`) no open wave with invitations on this sheet"
+        ),
+        422: problem("The wave has closed, or several waves are open: give `wave_id`"),
     },
 )
 def print_invitations(
@@ -337,9 +280,7 @@ def print_invitations(
         wave_id=wave_id,
         audience=audience,
     )
-    return templates.TemplateResponse(
-        request, SHEET_TEMPLATES[audience], print_sheet.context(sheet), headers=NO_STORE
-    )
+    return templates.TemplateResponse(request, SHEET_TEMPLATES[audience], print_sheet.context(sheet))
 
 
 # -- waves ----------------------------------------------------------------------------------------------
@@ -367,9 +308,7 @@ def list_waves(session: SessionDep, principal: WaveReader, page: PagingDep) -> P
     rows, total = service.list_waves(
         session=session, principal=principal, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=service.present_listed_waves(session, rows), total=total, limit=page.limit, offset=page.offset
-    )
+    return page_of(service.present_listed_waves(session, rows), total, page)
 
 
 @router.get("/waves/{wave_id}", tags=["waves"], responses=_OBJECT_ERRORS)
@@ -382,7 +321,7 @@ def get_wave(session: SessionDep, principal: ManagePrincipal, wave_id: WaveId) -
     tags=["waves"],
     responses={
         **_WRITE_ERRORS,
-        409: {**_problem, "description": "Modules cannot change once responses exist"},
+        409: problem("Modules cannot change once responses exist"),
     },
 )
 def update_wave(
@@ -397,7 +336,7 @@ def update_wave(
     "/waves/{wave_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["waves"],
-    responses={**_OBJECT_ERRORS, 409: {**_problem, "description": "The wave has responses"}},
+    responses={**_OBJECT_ERRORS, 409: problem("The wave has responses")},
 )
 def delete_wave(session: SessionDep, principal: ManagePrincipal, wave_id: WaveId) -> None:
     service.delete_wave(session=session, principal=principal, wave_id=wave_id)
@@ -410,7 +349,6 @@ def delete_wave(session: SessionDep, principal: ManagePrincipal, wave_id: WaveId
     "/invitations", status_code=status.HTTP_201_CREATED, tags=["invitations"], responses=_WRITE_ERRORS
 )
 def create_invitation(
-    response: Response,
     session: SessionDep,
     principal: ManagePrincipal,
     invitation_in: InvitationCreate,
@@ -418,14 +356,12 @@ def create_invitation(
 ) -> InvitationPublic:
     """Returns the `token` and the respondent `url`. A `wave_id` or `professional_id` of another
     municipality answers 404, as for a missing one."""
-    response.headers.update(NO_STORE)
     invitation = service.create_invitation(session=session, principal=principal, invitation_in=invitation_in)
     return service.present_invitation(invitation, base_url=base)
 
 
 @router.get("/invitations", tags=["invitations"], responses=_OBJECT_ERRORS)
 def list_invitations(
-    response: Response,
     session: SessionDep,
     principal: ManagePrincipal,
     page: PagingDep,
@@ -433,7 +369,6 @@ def list_invitations(
     wave_id: FilterId = None,
     professional_id: FilterId = None,
 ) -> Page[InvitationPublic]:
-    response.headers.update(NO_STORE)
     rows, total = service.list_invitations(
         session=session,
         principal=principal,
@@ -442,30 +377,22 @@ def list_invitations(
         wave_id=wave_id,
         professional_id=professional_id,
     )
-    return Page(
-        items=[service.present_invitation(row, base_url=base) for row in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of([service.present_invitation(row, base_url=base) for row in rows], total, page)
 
 
 @router.get("/invitations/{invitation_id}", tags=["invitations"], responses=_OBJECT_ERRORS)
 def get_invitation(
-    response: Response,
     session: SessionDep,
     principal: ManagePrincipal,
     invitation_id: InvitationId,
     base: BaseUrl,
 ) -> InvitationPublic:
-    response.headers.update(NO_STORE)
     invitation = service.get_invitation(session=session, principal=principal, invitation_id=invitation_id)
     return service.present_invitation(invitation, base_url=base)
 
 
 @router.patch("/invitations/{invitation_id}", tags=["invitations"], responses=_WRITE_ERRORS)
 def update_invitation(
-    response: Response,
     session: SessionDep,
     principal: ManagePrincipal,
     invitation_id: InvitationId,
@@ -473,7 +400,6 @@ def update_invitation(
     base: BaseUrl,
 ) -> InvitationPublic:
     """Change `expires_at`, or set `revoked: true`; a revocation cannot be undone (422)."""
-    response.headers.update(NO_STORE)
     invitation = service.update_invitation(
         session=session, principal=principal, invitation_id=invitation_id, invitation_in=invitation_in
     )
@@ -482,14 +408,12 @@ def update_invitation(
 
 @router.post("/invitations/{invitation_id}/revoke", tags=["invitations"], responses=_OBJECT_ERRORS)
 def revoke_invitation(
-    response: Response,
     session: SessionDep,
     principal: ManagePrincipal,
     invitation_id: InvitationId,
     base: BaseUrl,
 ) -> InvitationPublic:
     """Revoke at once; repeating it changes nothing."""
-    response.headers.update(NO_STORE)
     invitation = service.revoke_invitation(session=session, principal=principal, invitation_id=invitation_id)
     return service.present_invitation(invitation, base_url=base)
 
@@ -518,7 +442,7 @@ def invitation_qr_svg(
 ) -> Response:
     invitation = service.get_invitation(session=session, principal=principal, invitation_id=invitation_id)
     url = service.invitation_url(base, invitation.token)
-    return Response(qr.qr_svg(url), media_type="image/svg+xml", headers=NO_STORE)
+    return Response(qr.qr_svg(url), media_type="image/svg+xml")
 
 
 @router.get("/invitations/{invitation_id}/qr.png", **_qr_route("image/png"))
@@ -527,78 +451,4 @@ def invitation_qr_png(
 ) -> Response:
     invitation = service.get_invitation(session=session, principal=principal, invitation_id=invitation_id)
     url = service.invitation_url(base, invitation.token)
-    return Response(qr.qr_png(url), media_type="image/png", headers=NO_STORE)
-
-
-# -- feedback links -------------------------------------------------------------------------------------
-
-
-@router.post(
-    "/professionals/{professional_id}/feedback-links",
-    status_code=status.HTTP_201_CREATED,
-    tags=["feedback links"],
-    responses=_LINK_WRITE_ERRORS,
-)
-def create_feedback_link(
-    response: Response,
-    session: SessionDep,
-    principal: ProfessionalManagePrincipal,
-    professional_id: ProfessionalId,
-    base: BaseUrl,
-    link_in: FeedbackLinkCreate | None = None,
-) -> FeedbackLinkPublic:
-    """A personal link (`url`) where the professional sees their own scores; send it to them only.
-
-    The body is optional: `expires_at` lets the link stop by itself.
-    """
-    response.headers.update(NO_STORE)
-    link = service.create_feedback_link(
-        session=session,
-        principal=principal,
-        professional_id=professional_id,
-        link_in=link_in or FeedbackLinkCreate(),
-    )
-    return service.present_feedback_link(link, base_url=base)
-
-
-@router.get(
-    "/professionals/{professional_id}/feedback-links", tags=["feedback links"], responses=_LINK_ERRORS
-)
-def list_feedback_links(
-    response: Response,
-    session: SessionDep,
-    principal: ProfessionalManagePrincipal,
-    professional_id: ProfessionalId,
-    base: BaseUrl,
-) -> list[FeedbackLinkPublic]:
-    """Every feedback link of the professional, revoked and expired ones too, oldest first."""
-    response.headers.update(NO_STORE)
-    links = service.list_feedback_links(session=session, principal=principal, professional_id=professional_id)
-    return [service.present_feedback_link(link, base_url=base) for link in links]
-
-
-@router.get("/feedback-links/{link_id}", tags=["feedback links"], responses=_LINK_ERRORS)
-def get_feedback_link(
-    response: Response,
-    session: SessionDep,
-    principal: ProfessionalManagePrincipal,
-    link_id: FeedbackLinkId,
-    base: BaseUrl,
-) -> FeedbackLinkPublic:
-    response.headers.update(NO_STORE)
-    link = service.get_feedback_link(session=session, principal=principal, link_id=link_id)
-    return service.present_feedback_link(link, base_url=base)
-
-
-@router.post("/feedback-links/{link_id}/revoke", tags=["feedback links"], responses=_LINK_ERRORS)
-def revoke_feedback_link(
-    response: Response,
-    session: SessionDep,
-    principal: ProfessionalManagePrincipal,
-    link_id: FeedbackLinkId,
-    base: BaseUrl,
-) -> FeedbackLinkPublic:
-    """Revoke at once; the page then answers 410. Final: create a new link instead."""
-    response.headers.update(NO_STORE)
-    link = service.revoke_feedback_link(session=session, principal=principal, link_id=link_id)
-    return service.present_feedback_link(link, base_url=base)
+    return Response(qr.qr_png(url), media_type="image/png")

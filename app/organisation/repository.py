@@ -54,6 +54,26 @@ def get_wave(session: Session, principal: Principal, wave_id: int) -> Wave:
     return get_owned(session, Wave, wave_id, principal, label="wave")
 
 
+def open_invitation_named(
+    session: Session, *, municipality_id: int, wave_name: str, form: str, professional_name: str
+) -> Invitation | None:
+    """The municipality's first open invitation on ``form`` in the wave called ``wave_name``, about
+    the professional shown as ``professional_name`` (the demo's form link)."""
+    statement = (
+        select(Invitation)
+        .join(Professional, Professional.id == Invitation.professional_id)  # type: ignore[arg-type]
+        .join(Wave, Wave.id == Invitation.wave_id)  # type: ignore[arg-type]
+        .where(
+            Invitation.municipality_id == municipality_id,
+            Wave.name == wave_name,
+            Invitation.form == form,
+            Invitation.kind == "open",
+            Professional.display_name == professional_name,
+        )
+    )
+    return session.exec(statement).first()
+
+
 def get_invitation(session: Session, principal: Principal, invitation_id: int) -> Invitation:
     return get_owned(session, Invitation, invitation_id, principal, label="invitation")
 
@@ -154,20 +174,6 @@ def waves_by_id(session: Session, principal: Principal, wave_ids: set[int]) -> d
         return {}
     query = scoped(select(Wave), Wave.municipality_id, principal).where(col(Wave.id).in_(wave_ids))
     return {wave.id: wave for wave in session.exec(query).all() if wave.id is not None}
-
-
-def get_feedback_link(session: Session, principal: Principal, link_id: int) -> FeedbackLink:
-    return get_owned(session, FeedbackLink, link_id, principal, label="feedback link")
-
-
-def feedback_links_of_professional(
-    session: Session, principal: Principal, professional: Professional
-) -> list[FeedbackLink]:
-    """Every feedback link of ``professional``, oldest first."""
-    query = scoped(select(FeedbackLink), FeedbackLink.municipality_id, principal).where(
-        FeedbackLink.professional_id == professional.id
-    )
-    return list(session.exec(query.order_by(col(FeedbackLink.id))).all())
 
 
 def published_forms(session: Session, wave_ids: list[int], forms: list[str]) -> dict[int, list[str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -19,12 +19,9 @@ from pydantic import (
     model_validator,
 )
 
+from app.api_common import MAX_ROW_ID
 from app.models import InvitationKind, PartnerKind
 from app.validation import EndMoment, PlainText, StartMoment
-
-MAX_PAGE_SIZE = 200
-DEFAULT_PAGE_SIZE = 50
-MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
@@ -48,18 +45,6 @@ class _Input(BaseModel):
 
 class _Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-
-
-ItemT = TypeVar("ItemT")
-
-
-class Page(BaseModel, Generic[ItemT]):
-    """One page of a list: ``total`` counts every match, ``items`` holds at most ``limit`` of them."""
-
-    items: list[ItemT]
-    total: int
-    limit: int
-    offset: int
 
 
 # -- partners -------------------------------------------------------------------------------------------
@@ -238,25 +223,3 @@ class SheetAudience(StrEnum):
 
     respondents = "respondents"  # young people and parents: the forms about the professional
     professional = "professional"  # the professional alone: their own self-report form
-
-
-class FeedbackLinkStatus(StrEnum):
-    active = "active"
-    expired = "expired"
-    revoked = "revoked"
-
-
-class FeedbackLinkCreate(_Input):
-    expires_at: UtcEndDatetime | None = None
-
-
-class FeedbackLinkPublic(_Output):
-    id: int
-    municipality_id: int
-    professional_id: int
-    token: str
-    url: str
-    status: FeedbackLinkStatus
-    created_at: datetime
-    revoked_at: datetime | None
-    expires_at: datetime | None

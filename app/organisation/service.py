@@ -16,21 +16,17 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from app.audit import service as audit
 from app.auth import Principal
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
-from app.instrument_registry import (
+from app.instrument_versions.service import (
     ensure_instrument_version_recorded,
     instrument_for_version,
     published_instrument,
 )
-from app.models import FeedbackLink, Invitation, InvitationKind, Partner, Professional, Team, Wave
+from app.models import Invitation, InvitationKind, Partner, Professional, Team, Wave
 from app.organisation import repository
 from app.organisation.schemas import (
-    FeedbackLinkCreate,
-    FeedbackLinkPublic,
-    FeedbackLinkStatus,
     InvitationCreate,
     InvitationPublic,
     InvitationStatus,
@@ -374,7 +370,8 @@ def present_invitation(invitation: Invitation, *, base_url: str) -> InvitationPu
     )
 
 
-def _check_future(field: str, moment: datetime | None) -> None:
+def check_future(field: str, moment: datetime | None) -> None:
+    """422 naming ``field`` when ``moment`` is not in the future."""
     if moment is not None and moment <= utcnow():
         raise _invalid(field, f"{field} must be in the future")
 
@@ -392,7 +389,7 @@ def create_invitation(
         raise _invalid("form", f"no form {invitation_in.form!r} in instrument {wave.instrument_version}")
     if wave_is_closed(wave):
         raise _invalid("wave_id", f"wave {wave.id} closed at {wave.closes_at:%Y-%m-%d %H:%M} UTC")
-    _check_future("expires_at", invitation_in.expires_at)
+    check_future("expires_at", invitation_in.expires_at)
     invitation = Invitation(
         municipality_id=municipality_id,
         wave_id=invitation_in.wave_id,
@@ -437,7 +434,7 @@ def update_invitation(
     if changes.get("revoked") is False and invitation.revoked_at is not None:
         raise _invalid("revoked", "a revoked invitation stays revoked; create a new one")
     if "expires_at" in changes:
-        _check_future("expires_at", changes["expires_at"])
+        check_future("expires_at", changes["expires_at"])
         invitation.expires_at = changes["expires_at"]
     if changes.get("revoked") and invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
@@ -580,72 +577,3 @@ def print_sheet(
             )
         )
     return PrintSheet(professional=professional, wave=wave, audience=audience, entries=entries)
-
-
-# -- feedback links -------------------------------------------------------------------------------------
-# Recorded in the audit trail here, by name: the router's automatic recording covers the older
-# management tables only, and a link that shows a professional's scores must never be made unseen.
-
-
-def feedback_url(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/f/{token}"
-
-
-def feedback_link_status(link: FeedbackLink, now: datetime | None = None) -> FeedbackLinkStatus:
-    if link.revoked_at is not None:
-        return FeedbackLinkStatus.revoked
-    if link.expires_at is not None and link.expires_at <= (now or utcnow()):
-        return FeedbackLinkStatus.expired
-    return FeedbackLinkStatus.active
-
-
-def present_feedback_link(link: FeedbackLink, *, base_url: str) -> FeedbackLinkPublic:
-    return FeedbackLinkPublic.model_validate(
-        {
-            **link.model_dump(),
-            "url": feedback_url(base_url, link.token),
-            "status": feedback_link_status(link),
-        }
-    )
-
-
-def create_feedback_link(
-    *, session: Session, principal: Principal, professional_id: int, link_in: FeedbackLinkCreate
-) -> FeedbackLink:
-    municipality_id = writing_municipality(principal)
-    repository.get_professional(session, principal, professional_id)  # 404 unless the caller's
-    _check_future("expires_at", link_in.expires_at)
-    link = FeedbackLink(
-        municipality_id=municipality_id,
-        professional_id=professional_id,
-        token=new_invitation_token(),
-        expires_at=link_in.expires_at,
-        created_by_api_key_id=principal.api_key_id,
-    )
-    repository.add(session, link)
-    audit.record(session, principal, "feedback_link.create", object_type="feedback_link", object_id=link.id)
-    return link
-
-
-def list_feedback_links(
-    *, session: Session, principal: Principal, professional_id: int
-) -> list[FeedbackLink]:
-    professional = repository.get_professional(session, principal, professional_id)
-    return repository.feedback_links_of_professional(session, principal, professional)
-
-
-def get_feedback_link(*, session: Session, principal: Principal, link_id: int) -> FeedbackLink:
-    return repository.get_feedback_link(session, principal, link_id)
-
-
-def revoke_feedback_link(*, session: Session, principal: Principal, link_id: int) -> FeedbackLink:
-    """Revoke at once; a revocation is final, and repeating it changes (and records) nothing."""
-    writing_municipality(principal)
-    link = repository.get_feedback_link(session, principal, link_id)
-    if link.revoked_at is None:
-        link.revoked_at = utcnow()
-        repository.add(session, link)
-        audit.record(
-            session, principal, "feedback_link.revoke", object_type="feedback_link", object_id=link.id
-        )
-    return link

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, text, update
+from sqlalchemy import and_, delete, func, or_, text, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -98,3 +99,24 @@ def response_counts(session: Session, wave_id: int) -> list[tuple[str, int | Non
         .group_by(col(Response.form), col(Response.professional_id), published)
     )
     return [(row[0], row[1], bool(row[2]), int(row[3])) for row in session.execute(statement).all()]
+
+
+def delete_responses_before(session: Session, cutoff: datetime) -> int:
+    """Delete the pending responses submitted before ``cutoff``, and every published batch (cut, form
+    and team) whose newest response is; return how many responses went."""
+    team = func.coalesce(col(Response.team_id), -1)
+    expired_batches = (
+        select(col(Response.cut_id), col(Response.form), team)
+        .where(col(Response.cut_id).is_not(None))
+        .group_by(col(Response.cut_id), col(Response.form), team)
+        .having(func.max(col(Response.submitted_at)) < cutoff)
+    )
+    result = session.execute(
+        delete(Response).where(
+            or_(
+                and_(col(Response.cut_id).is_(None), col(Response.submitted_at) < cutoff),
+                tuple_(col(Response.cut_id), col(Response.form), team).in_(expired_batches),
+            )
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

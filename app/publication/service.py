@@ -20,7 +20,7 @@ from sqlmodel import Session
 from app.collection.answers import NO_PROFESSIONAL, NO_TEAM, answer_matrix
 from app.db import ReadSession, utcnow
 from app.errors import Conflict, InvalidInput
-from app.instrument_registry import instrument_for_version
+from app.instrument_versions.service import instrument_for_version
 from app.models import PublicationCut, Wave
 from app.publication import repository
 from app.reports.disclosure import counted_quantities, publishable_batch

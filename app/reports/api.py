@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from app.api_common import MAX_ROW_ID
 from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
 from app.errors import Forbidden, InvalidInput
-from app.models import Wave
+from app.organisation import service as organisation
 from app.reports import comparison, service, structure
 from app.reports.schemas import (
-    MAX_ROW_ID,
     ChangeLevel,
     ChangeReport,
     InformantLevel,
@@ -25,7 +25,6 @@ from app.reports.schemas import (
     ScoresReport,
     StructureReport,
 )
-from app.tenancy import get_owned
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 ReportPrincipal = Annotated[
@@ -40,7 +39,7 @@ def selection_for(
     request: Request, session: Session, principal: Principal, wave_id: int, form: str
 ) -> service.Selection:
     """The caller's wave (404 for another municipality's) and its answers on ``form``."""
-    wave = get_owned(session, Wave, wave_id, principal)
+    wave = organisation.get_wave(session=session, principal=principal, wave_id=wave_id)
     return service.select_answers(
         session,
         wave=wave,

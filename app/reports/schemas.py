@@ -8,8 +8,6 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a larger one must not reach the driver
-
 Level = Literal["professional", "team", "partner"]
 
 

@@ -16,15 +16,16 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlmodel import Session
 
+from app.api_common import MAX_ROW_ID
 from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep, utcnow
 from app.models import Wave
+from app.organisation import service as organisation
 from app.publication.dates import day_in_words
 from app.reports import comparison, language, plots, service, structure
 from app.reports.language import Language, Say
 from app.reports.schemas import (
-    MAX_ROW_ID,
     ChangeGroup,
     ChangeReport,
     GroupScores,
@@ -34,7 +35,6 @@ from app.reports.schemas import (
 )
 from app.reports.service import FLOOR_CEILING_LIMIT
 from app.templates import environment
-from app.tenancy import get_owned
 from instrument.codebook import neutral_label
 
 router = APIRouter(tags=["reports"])
@@ -45,8 +45,8 @@ NOT_COMPARED = {"nl": "niet in beide rondes", "en": "not in both waves"}
 NOT_PUBLISHED = {"nl": "niet gepubliceerd", "en": "not published"}
 WHOLE_WAVE = {"nl": "Hele meetronde", "en": "Whole wave"}
 INFORMANT_SERIES = {"nl": ("jongeren", "ouders"), "en": ("youth", "parents")}
+# No Cache-Control: app.security keeps every page out of shared caches.
 PAGE_HEADERS = {
-    "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
     "X-Content-Type-Options": "nosniff",
 }
@@ -273,7 +273,7 @@ def comparisons_for(
 
     baseline_wave = change_wave = change_teams = informants = None
     if baseline_wave_id is not None and baseline_wave_id != selection.wave.id:
-        baseline_wave = get_owned(session, Wave, baseline_wave_id, principal)
+        baseline_wave = organisation.get_wave(session=session, principal=principal, wave_id=baseline_wave_id)
         baseline = select(baseline_wave, selection.form.id)
         change_wave = comparison.change_report(session, selection, baseline, "wave")
         change_teams = comparison.change_report(session, selection, baseline, "team")
@@ -419,7 +419,7 @@ def report_page(
     baseline_wave_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> HTMLResponse:
     """One self-contained printable page; professionals' scores only for keys with reports:professional."""
-    wave = get_owned(session, Wave, wave_id, principal)
+    wave = organisation.get_wave(session=session, principal=principal, wave_id=wave_id)
     page = report_html(
         request, session, principal, wave, form=form, lang=lang, baseline_wave_id=baseline_wave_id
     )

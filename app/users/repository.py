@@ -26,14 +26,6 @@ def user_by_id(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
-def municipality_by_slug(session: Session, slug: str) -> Municipality | None:
-    return session.exec(select(Municipality).where(Municipality.slug == slug)).first()
-
-
-def municipality(session: Session, municipality_id: int | None) -> Municipality | None:
-    return session.get(Municipality, municipality_id) if municipality_id is not None else None
-
-
 def list_users(
     session: Session, *, municipality_id: int | None, research_only: bool = False
 ) -> Sequence[User]:

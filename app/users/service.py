@@ -18,6 +18,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.models import Municipality, User, UserSession, UserToken
+from app.municipality import service as municipality_service
 from app.users import crypto, repository
 from app.users.schemas import Role, UserCreate, role_scopes
 
@@ -87,6 +88,18 @@ def _record(session: Session, user: User, action: str, actor: Principal | None, 
 
 
 # -- accounts ----------------------------------------------------------------------------------------
+
+
+def municipality_of(session: Session, user: User) -> Municipality | None:
+    """The account's municipality; None for a research account."""
+    if user.municipality_id is None:
+        return None
+    return municipality_service.by_id(session, user.municipality_id)
+
+
+def list_users(session: Session, *, municipality_id: int | None) -> list[User]:
+    """Accounts of one municipality, or every account (``municipality_id`` None)."""
+    return list(repository.list_users(session, municipality_id=municipality_id))
 
 
 def create_user(session: Session, *, user_in: UserCreate, actor: Principal | None) -> User:

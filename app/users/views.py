@@ -21,7 +21,7 @@ from app.organisation import qr
 from app.organisation import service as organisation
 from app.ratelimit import client_address
 from app.templates import TEMPLATES_DIR, templates
-from app.users import mail, repository, service
+from app.users import mail, service
 from app.users.crypto import PASSWORD_MIN_LENGTH, same
 from app.users.sessions import (
     ANY_STAGE,
@@ -213,7 +213,7 @@ def login(
     except service.SignInFailed:
         return _login_page(request, lang, email=email.strip()[:254], error=True)
     _end_current(request, session)
-    municipality = repository.municipality(session, user.municipality_id)
+    municipality = service.municipality_of(session, user)
     stage = service.stage_after_password(user, municipality)
     if stage == service.STAGE_FULL:
         token = service.complete_sign_in(session, settings, user=user, second_factor="none")

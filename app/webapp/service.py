@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from app.auth import Principal
-from app.instrument_registry import instrument_for_version
+from app.instrument_versions.service import instrument_for_version
 from app.models import Professional, Team, Wave
 from app.organisation import service as organisation
 from app.publication import repository as publication_repository

@@ -16,18 +16,17 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from app.apikeys import repository as apikey_repository
+from app.api_common import MAX_ROW_ID
 from app.apikeys import service as apikey_service
 from app.audit import service as audit
-from app.audit.repository import AuditFilter
+from app.audit.schemas import AuditFilter
 from app.auth import Scope
 from app.db import SessionDep
 from app.organisation import service as organisation
 from app.organisation.schemas import TeamCreate
-from app.reports.schemas import MAX_ROW_ID
 from app.reports.views import PAGE_HEADERS, Language, report_html
 from app.templates import templates
-from app.users import repository as user_repository
+from app.users import service as user_service
 from app.users.sessions import SignedIn, csrf_field, require_page_scope
 from app.webapp import service
 
@@ -63,7 +62,6 @@ def render(
             **context,
         },
         status_code=status_code,
-        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -156,14 +154,14 @@ def wave_report(
 @router.get("/app/users", response_class=HTMLResponse)
 def users_page(request: Request, session: SessionDep, signed_in: Admin) -> Response:
     """The accounts of the admin's municipality (read-only for now)."""
-    users = user_repository.list_users(session, municipality_id=signed_in.principal.municipality_id)
+    users = user_service.list_users(session, municipality_id=signed_in.principal.municipality_id)
     return render(request, "users.html", signed_in, users=users)
 
 
 @router.get("/app/apikeys", response_class=HTMLResponse)
 def apikeys_page(request: Request, session: SessionDep, signed_in: Admin) -> Response:
     """The municipality's API keys: name, prefix, scopes and dates; never a secret."""
-    keys, _ = apikey_repository.list_keys(session, signed_in.principal, limit=service.MAX_LISTED, offset=0)
+    keys, _ = apikey_service.list_keys(session, signed_in.principal, limit=service.MAX_LISTED, offset=0)
     return render(request, "apikeys.html", signed_in, keys=[apikey_service.present(key) for key in keys])
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 from sqlmodel import Session
 
-from app.auth import create_api_key
+from app.apikeys.service import create_api_key
 from app.main import create_app
 from app.models import Municipality
 from tests.conftest import BACKENDS, Database

@@ -28,7 +28,7 @@ from app.demo import (
     load_demo,
     phone_hint,
 )
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from app.models import Invitation, Municipality, Response, Team, Wave
 
 BASE_URL = "http://127.0.0.1:8000"

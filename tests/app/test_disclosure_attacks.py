@@ -30,7 +30,7 @@ from scipy.optimize import linprog
 from sqlmodel import Session, select
 
 from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from app.models import Response
 from tests.app.test_reports import RELIABILITY, SCORES, Seeded, item_ids, read_cut, seed, store
 from tests.factories.collection import make_invitation

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from app.exports.spreadsheet import FORMULA_TRIGGERS, SafeCsvWriter, neutralise
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from tests.app.test_exports import store
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import make_key, make_municipality, make_professional, make_team

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
-from app.exports import service as export_service
+from app.exports import csv_file
 from app.main import create_app
 from tests.app.test_reports import seed
 from tests.conftest import BACKENDS, Database, new_database, remove_database
@@ -36,7 +36,7 @@ def test_a_response_committed_while_the_export_streams_does_not_break_it(own_dat
         session.commit()
         wave_id, ouder_token = seeded.wave.id, ouder.token
 
-    real_iter_csv = export_service.iter_csv
+    real_iter_csv = csv_file.iter_csv
 
     def iter_csv_after_a_new_layout(stream_session, export, **options):
         # between the plan and the first row: another request stores the wave's first ouder answer
@@ -53,7 +53,7 @@ def test_a_response_committed_while_the_export_streams_does_not_break_it(own_dat
             other.commit()
         yield from real_iter_csv(stream_session, export, **options)
 
-    monkeypatch.setattr(export_service, "iter_csv", iter_csv_after_a_new_layout)
+    monkeypatch.setattr(csv_file, "iter_csv", iter_csv_after_a_new_layout)
     app = create_app(own_database.settings(api_rate_limit=0))
     with TestClient(app) as client:
         response = client.get(f"/api/v1/exports/responses?wave_id={wave_id}&format=csv", headers=headers)

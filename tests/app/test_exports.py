@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from app.auth import Principal, Scope
 from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
 from app.exports import api as exports_api
-from app.exports import service
+from app.exports import batches, csv_file, plan, service
 from app.models import Response
 from instrument import build_codebook, current_instrument
 from tests.factories.collection import make_invitation, make_wave
@@ -232,21 +232,21 @@ def test_unknown_form_is_refused(session, client, world):
 
 def test_reverse_keyed_items_are_mirrored_on_the_nominal_ends():
     # Version 1.0 has no reverse-keyed item, so the scoring of a batch is checked on a made-up plan.
-    plan = service.LayoutPlan(
+    layout_plan = plan.LayoutPlan(
         version="1.0",
         width=3,
         columns=np.array([0, 1, 2]),
         scale_min=1,
         scale_max=5,
-        scores=(service.ScoreRule(column=0, items=np.array([0, 1, 2]), reverse=(1,), min_answered=2),),
+        scores=(plan.ScoreRule(column=0, items=np.array([0, 1, 2]), reverse=(1,), min_answered=2),),
     )
-    export = service.ResponseExport(
+    export = plan.ResponseExport(
         wave=None,  # type: ignore[arg-type]
         form="jongere",
         municipality_id=None,
         item_columns=("a", "b", "c"),
         score_columns=("s",),
-        layouts={7: plan},
+        layouts={7: layout_plan},
         entries={},
         score_labels={},
     )
@@ -255,7 +255,7 @@ def test_reverse_keyed_items_are_mirrored_on_the_nominal_ends():
         (7, "jongere", "nl", "152", moment, "P1", None, None),
         (7, "jongere", "nl", "1.?", moment, "P1", None, None),
     ]
-    batch = service.build_batch(export, rows)
+    batch = batches.build_batch(export, rows)
     assert batch.answers.tolist() == [[1, 5, 2], [1, 99, 98]]  # skipped 99, "weet ik niet" 98
     assert batch.scores[0, 0] == pytest.approx((1 + (1 + 5 - 5) + 2) / 3)
     assert math.isnan(batch.scores[1, 0])
@@ -472,7 +472,7 @@ def test_csv_streams_thousands_of_rows_in_batches(session, client, world, monkey
         select(Response).where(Response.wave_id == wave.id, Response.form == "jongere").order_by(Response.id)
     ).first()
     added = add_responses(session, template, 3000)
-    monkeypatch.setattr(service, "BATCH_SIZE", 700)
+    monkeypatch.setattr(batches, "BATCH_SIZE", 700)
 
     principal = Principal(api_key_id=0, municipality_id=None, scopes=frozenset({"reports:professional"}))
     request = SimpleNamespace(
@@ -489,8 +489,8 @@ def test_csv_streams_thousands_of_rows_in_batches(session, client, world, monkey
         bom=False,
     )
     assert isinstance(routed, StreamingResponse)
-    export = service.plan_response_export(session, principal, wave_id=wave.id, form="jongere")
-    chunks = list(service.iter_csv(session, export))
+    export = plan.plan_response_export(session, principal, wave_id=wave.id, form="jongere")
+    chunks = list(csv_file.iter_csv(session, export))
     assert len(chunks) == 1 + math.ceil(3003 / 700)  # the header, then one chunk per batch
 
     headers = make_key(session, None, Scope.responses_read, Scope.reports_professional)  # every row, its hour

@@ -14,7 +14,7 @@ from html import unescape
 import pytest
 from sqlmodel import Session, delete, select
 
-from app.auth import create_api_key
+from app.apikeys.service import create_api_key
 from app.db import utcnow
 from app.feedback import service as feedback_service
 from app.feedback.certainty import Next, certainty
@@ -376,7 +376,7 @@ def test_a_link_remembers_the_key_that_made_it(client, session):
 
 
 def test_the_self_report_side_is_the_teams_published_aggregate_only(client, session):
-    from app.instrument_registry import published_instrument
+    from app.instrument_versions.service import published_instrument
     from tests.app.test_disclosure_attacks import store_self_report
 
     seeded = seed(session, {"Noord": {"a": 6, "b": 0, "c": 0, "d": 0}}, missing=0.0)

@@ -31,7 +31,7 @@ from app.feedback.certainty import (
     projected_reliability,
 )
 from app.feedback.views import messages, prompts
-from app.instrument_registry import instrument_for_version
+from app.instrument_versions.service import instrument_for_version
 from instrument.loader import load_definitions
 from tests.app.test_reports import item_ids, seed, store
 from tests.factories.collection import make_wave

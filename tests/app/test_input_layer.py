@@ -10,7 +10,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, func, select
 
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from app.models import ApiKey, Response, Team
 from app.validation import EndMoment, StartMoment, could_be_token, refused_character
 from tests.factories.collection import make_invitation, make_wave

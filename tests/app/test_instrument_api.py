@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.instrument_registry import InstrumentChanged, published_instrument
+from app.instrument_versions.service import InstrumentChanged, published_instrument
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import InstrumentVersion

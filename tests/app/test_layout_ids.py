@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.collection import repository
-from app.instrument_registry import ensure_instrument_version_recorded, published_instrument
+from app.instrument_versions.service import ensure_instrument_version_recorded, published_instrument
 from app.migrate import upgrade
 from app.models import AnswerLayout
 from tests.conftest import BACKENDS, Database

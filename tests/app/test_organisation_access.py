@@ -1,7 +1,7 @@
 """Who may call each management route: no key 401, no `manage` 403, another municipality 404,
 a research key reads but never writes (403); a feedback link route also needs
-`reports:professional` (403 with `manage` alone). Every route of the organisation router is listed here,
-and a test checks that none is missing."""
+`reports:professional` (403 with `manage` alone). Every route of the organisation and feedback-link
+routers is listed here, and a test checks that none is missing."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from sqlmodel import Session
 import tests.conftest
 from app.config import Settings
 from app.db import utcnow
+from app.feedback.api import router as feedback_router
 from app.main import create_app
-from app.organisation.api import router
+from app.organisation.api import router as organisation_router
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import (
     make_feedback_link,
@@ -191,7 +192,12 @@ def _shape(path: str) -> str:
 
 def test_every_management_route_is_in_the_matrix():
     listed = {(route.method, _shape(route.path)) for route in ROUTES}
-    served = {(method, _shape(api_route.path)) for api_route in router.routes for method in api_route.methods}
+    served = {
+        (method, _shape(api_route.path))
+        for router in (organisation_router, feedback_router)
+        for api_route in router.routes
+        for method in api_route.methods
+    }
     assert served == listed
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.db import utcnow
-from app.instrument_registry import InstrumentChanged, ensure_instrument_version_recorded
+from app.instrument_versions.service import InstrumentChanged, ensure_instrument_version_recorded
 from app.models import AnswerLayout, InstrumentVersion, Response
 from app.organisation.service import CODE_ALPHABET, CODE_LENGTH
 from instrument import current_instrument

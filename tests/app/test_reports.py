@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 import psychometrics
 from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from app.models import Municipality, Professional, Response, Team, Wave
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import make_key, make_municipality, make_professional, make_team

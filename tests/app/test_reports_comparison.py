@@ -16,7 +16,7 @@ from scipy import special, stats
 from sqlmodel import Session, select
 
 from app.config import Settings
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from app.models import AuditEvent, Municipality, Professional, Wave
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import (

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session
 
 from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from app.models import Wave
 from app.reports import service
 from app.reports.views import render_report

@@ -11,7 +11,7 @@ import pytest
 import psychometrics
 from app.collection.answers import AnswerMatrix
 from app.db import utcnow
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from app.models import Wave
 from app.reports import structure
 from app.reports.service import Selection

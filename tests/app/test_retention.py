@@ -9,7 +9,8 @@ from sqlmodel import Session, func, select
 from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
 from app.db import utcnow
 from app.models import ApiKey, AuditEvent, Invitation, Professional, Response, Team, Wave
-from app.retention import apply_retention, delete_municipality
+from app.municipality.service import delete_municipality
+from app.publication.retention import apply_retention
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import make_key, make_municipality, make_professional, make_team
 

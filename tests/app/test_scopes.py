@@ -43,9 +43,10 @@ from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 from starlette.routing import Mount
 
-from app.auth import Scope, ScopeCheck, create_api_key, get_principal
+from app.apikeys.service import create_api_key
+from app.auth import Scope, ScopeCheck, get_principal
 from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from app.models import AuditEvent, Response
 from app.publication.service import publish_due
 from tests.app.test_reports import random_answers, seed

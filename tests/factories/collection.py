@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from app.db import utcnow
-from app.instrument_registry import ensure_instrument_version_recorded, published_instrument
+from app.instrument_versions.service import ensure_instrument_version_recorded, published_instrument
 from app.models import Invitation, Municipality, Professional, Wave
 
 

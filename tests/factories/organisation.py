@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.auth import create_api_key
+from app.apikeys.service import create_api_key
 from app.models import FeedbackLink, Municipality, Partner, Professional, Team
 
 

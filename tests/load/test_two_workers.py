@@ -33,7 +33,7 @@ import pytest
 import redis
 from sqlmodel import Session, func, select
 
-from app.auth import create_api_key
+from app.apikeys.service import create_api_key
 from app.db import utcnow
 from app.models import Response
 from app.ratelimit import REDIS_RETRY_SECONDS

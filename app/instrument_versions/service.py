@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from app.db import utcnow
+from app.instrument_versions import repository
 from app.models import InstrumentVersion
 from instrument.errors import InstrumentError
 from instrument.loader import current_instrument, load_definitions, verify_recorded_hashes
@@ -47,18 +45,11 @@ def ensure_instrument_version_recorded(session: Session, instrument: Instrument)
 
     Raises InstrumentChanged when the version is recorded with another content hash.
     """
-    recorded = session.get(InstrumentVersion, instrument.version)
+    recorded = repository.get(session, instrument.version)
     if recorded is None:
-        # ON CONFLICT DO NOTHING: another request may record the same version at the same moment.
-        dialect = session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(
-            insert(InstrumentVersion)
-            .values(version=instrument.version, content_hash=instrument.content_hash, recorded_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["version"])
+        recorded = repository.record(
+            session, version=instrument.version, content_hash=instrument.content_hash
         )
-        recorded = session.get(InstrumentVersion, instrument.version)
-        assert recorded is not None
     if recorded.content_hash != instrument.content_hash:
         raise InstrumentChanged(
             f"instrument version {instrument.version} was recorded with content hash "
@@ -73,8 +64,7 @@ def check_recorded_versions(session: Session) -> None:
 
     Raises :class:`InstrumentChanged` naming each missing or changed version.
     """
-    recorded = {row.version: row.content_hash for row in session.exec(select(InstrumentVersion))}
     try:
-        verify_recorded_hashes(recorded, _definitions())
+        verify_recorded_hashes(repository.recorded_hashes(session), _definitions())
     except InstrumentError as exc:
         raise InstrumentChanged(str(exc)) from None

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 
 router = APIRouter(tags=["instrument"])
 
