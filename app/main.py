@@ -31,7 +31,9 @@ from app.security import install_security_headers
 from app.users import views as user_views
 from app.users.sessions import install_sign_in_handlers
 from app.validation import install_input_limits
+from app.webapp import admin as webapp_admin
 from app.webapp import views as webapp_views
+from app.webapp.errors import install_app_error_pages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -89,7 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(user_views.router)
     app.include_router(home_views.router)
     app.include_router(webapp_views.router)
+    app.include_router(webapp_admin.router)
     app.state.respondent_outage_page = respondent_views.unavailable_page
     install_api_docs(app)
+    install_app_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from app.apikeys import repository, service
+from app.apikeys import service
 from app.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyPublic
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
@@ -23,7 +23,7 @@ def list_api_keys(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> ApiKeyPage:
-    keys, total = repository.list_keys(session, principal, limit=limit, offset=offset)
+    keys, total = service.list_keys(session, principal, limit=limit, offset=offset)
     return ApiKeyPage(items=[service.present(key) for key in keys], total=total, limit=limit, offset=offset)
 
 
@@ -39,7 +39,7 @@ def create_api_key(
 
 @router.get("/{key_id}", response_model=ApiKeyPublic)
 def get_api_key(key_id: KeyId, session: SessionDep, principal: AdminPrincipal) -> ApiKeyPublic:
-    return service.present(repository.get_key(session, principal, key_id))
+    return service.present(service.get_key(session, principal, key_id))
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -29,6 +29,16 @@ def present(api_key: ApiKey) -> ApiKeyPublic:
     )
 
 
+def list_keys(session: Session, principal: Principal, *, limit: int, offset: int) -> tuple[list[ApiKey], int]:
+    """The keys of the caller's municipality (a research key: every key), oldest first."""
+    return repository.list_keys(session, principal, limit=limit, offset=offset)
+
+
+def get_key(session: Session, principal: Principal, key_id: int) -> ApiKey:
+    """One key of the caller's municipality; another municipality's is not found (404)."""
+    return repository.get_key(session, principal, key_id)
+
+
 def create_key(*, session: Session, principal: Principal, key_in: ApiKeyCreate) -> tuple[ApiKey, str]:
     """A municipality's admin makes keys for its own municipality; an admin research key makes
     research keys, which never hold ``manage`` or ``responses:write``."""

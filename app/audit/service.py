@@ -166,3 +166,8 @@ def list_events(
 
 def get_event(session: Session, principal: Principal, event_id: int) -> AuditEvent | None:
     return repository.get_event(session, scope_municipality_id=principal.municipality_id, event_id=event_id)
+
+
+def list_actions(session: Session, principal: Principal) -> list[str]:
+    """The actions in the caller's trail (a research key or the CLI: every municipality's)."""
+    return repository.actions(session, scope_municipality_id=principal.municipality_id)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 from sqlmodel import Session
 
 from app.audit import service as audit
@@ -130,6 +131,7 @@ def render_report(
     professionals: bool,
     lang: Language,
     comparisons: Comparisons | None = None,
+    panel: Markup | None = None,
 ) -> str:
     """The whole page as one string (the HTTP route and ``verbonden report --format html`` use it)."""
     reliability = service.reliability_report(selection)
@@ -186,6 +188,7 @@ def render_report(
         fmt_ci=fmt_ci,
         published_on=day_in_words(selection.published_at, lang) if selection.published_at else None,
         generated_at=utcnow(),
+        panel=panel,
         **vars(comparisons or Comparisons()),
     )
 
@@ -199,6 +202,7 @@ def report_html(
     form: str,
     lang: Language,
     baseline_wave_id: int | None = None,
+    panel: Markup | None = None,
 ) -> str:
     """The report page of the caller's ``wave`` (already checked to be theirs): the published cut,
     professionals only with reports:professional (audited), comparisons where asked. Every door
@@ -222,7 +226,9 @@ def report_html(
             detail={"form": form},
         )
     extra = comparisons_for(request, session, principal, selection, baseline_wave_id)
-    return render_report(session, selection, professionals=professionals, lang=lang, comparisons=extra)
+    return render_report(
+        session, selection, professionals=professionals, lang=lang, comparisons=extra, panel=panel
+    )
 
 
 @router.get("/reports/{wave_id}", response_class=HTMLResponse)
