@@ -33,6 +33,7 @@ from app.users.sessions import install_sign_in_handlers
 from app.validation import install_input_limits
 from app.webapp import admin as webapp_admin
 from app.webapp import views as webapp_views
+from app.webapp.auditing import audit_page_changes
 from app.webapp.errors import install_app_error_pages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -90,8 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feedback_views.router)
     app.include_router(user_views.router)
     app.include_router(home_views.router)
-    app.include_router(webapp_views.router)
-    app.include_router(webapp_admin.router)
+    # The web app's writes are audited like the API's (every /app/ router gets this dependency).
+    page_audit = [Depends(audit_page_changes, scope="function")]
+    app.include_router(webapp_views.router, dependencies=page_audit)
+    app.include_router(webapp_admin.router, dependencies=page_audit)
     app.state.respondent_outage_page = respondent_views.unavailable_page
     install_api_docs(app)
     install_app_error_pages(app)
