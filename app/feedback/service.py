@@ -18,6 +18,7 @@ import numpy as np
 from sqlmodel import Session
 
 from app.audit import service as audit
+from app.auth import Principal
 from app.collection.answers import NO_PROFESSIONAL, NO_TEAM
 from app.db import utcnow
 from app.feedback import repository
@@ -104,6 +105,17 @@ def open_link(session: Session, token: str) -> FeedbackLink:
     if link.expires_at is not None and link.expires_at <= utcnow():
         raise FeedbackUnavailable(LinkProblem.expired)
     return link
+
+
+def links_by_professional(
+    session: Session, principal: Principal, professional_ids: list[int]
+) -> dict[int, list[FeedbackLink]]:
+    """Every feedback link of each of the caller's professionals (revoked and expired ones too),
+    oldest first, in one query: the web app lists them for a whole municipality."""
+    found: dict[int, list[FeedbackLink]] = {professional_id: [] for professional_id in professional_ids}
+    for link in repository.links_of_professionals(session, principal.municipality_id, professional_ids):
+        found[link.professional_id].append(link)
+    return found
 
 
 def parse_wave_id(value: str | None) -> int | None:

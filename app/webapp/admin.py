@@ -29,6 +29,7 @@ from app.db import SessionDep, StreamSessionDep
 from app.errors import Conflict, InvalidInput, NotFound
 from app.exports import downloads
 from app.exports.schemas import MAX_FORM_LENGTH, CodebookFormat, ResponsesFormat
+from app.feedback import service as feedback
 from app.models import User, Wave
 from app.organisation import qr
 from app.organisation import service as organisation
@@ -526,12 +527,13 @@ def _feedback_page(
         professionals, _ = organisation.list_professionals(
             session=session, principal=principal, limit=service.MAX_LISTED, offset=0
         )
+        links_of = feedback.links_by_professional(
+            session, principal, [professional.id for professional in professionals if professional.id]
+        )
         for professional in sorted(professionals, key=lambda p: (teams.get(p.team_id, ""), p.display_name)):
             assert professional.id is not None
             links = []
-            for link in organisation.list_feedback_links(
-                session=session, principal=principal, professional_id=professional.id
-            ):
+            for link in links_of[professional.id]:
                 shown = organisation.present_feedback_link(link, base_url=base_url)
                 active = shown.status.value == "active"
                 links.append(

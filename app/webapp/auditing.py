@@ -1,8 +1,9 @@
 """The web app's writes are recorded in the audit trail like the management API's.
 
-A router dependency (``include_router(..., dependencies=[Depends(audit_page_changes, scope="function")])``): after a
-successful POST of a page, every managed row it created, changed or deleted is recorded under the
-signed-in person (:func:`app.audit.service.recording_changes`), so no page can forget to.
+A router dependency (``dependencies=[Depends(audit_page_changes, scope="function")]`` where a
+router is included): after a successful POST of a page, every managed row it created, changed or
+deleted is recorded under the signed-in person (:func:`app.audit.service.recording_changes`), so
+no page can forget to.
 """
 
 from __future__ import annotations
