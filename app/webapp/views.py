@@ -52,6 +52,7 @@ def render(
             "municipality": signed_in.municipality,
             "scopes": signed_in.principal.scopes,
             "csrf_field": csrf_field,
+            "csrf": csrf_field(signed_in),  # the one hidden field, made once for every form of the page
             "form_labels": FORM_LABELS,
             "role_labels": ROLE_LABELS,
             **context,
