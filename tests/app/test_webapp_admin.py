@@ -403,6 +403,9 @@ def test_the_web_app_answers_errors_with_dutch_pages_and_the_api_with_problem_js
         assert response.headers["content-type"].startswith("text/html"), path
         assert heading in response.text and 'href="/app/"' in response.text, path
         assert "Traceback" not in response.text and "<script" not in response.text
+    wrong_method = client.get("/app/users/1/disable", headers=headers)
+    assert wrong_method.status_code == 405 and "Dat kan op deze pagina niet" in wrong_method.text
+    assert "text/html" in wrong_method.headers["content-type"] and "allow" in wrong_method.headers
     not_allowed = client.put("/app/teams", headers=headers)
     assert not_allowed.status_code in (403, 405)  # a write without the CSRF token is refused first
     assert "text/html" in not_allowed.headers["content-type"]
