@@ -196,8 +196,8 @@ def _team_self_report(
 
 
 def record_read(session: Session, link: FeedbackLink, professional: Professional, wave: Wave | None) -> None:
-    """Every page shown is recorded under the key that made the link (whoever made it chose who
-    reads it), with the link's id; never the token."""
+    """Every page shown is recorded under the key (or the signed-in account) that made the link
+    (whoever made it chose who reads it), with the link's id; never the token."""
     audit.record_as(
         session,
         link.created_by_api_key_id,
@@ -207,6 +207,7 @@ def record_read(session: Session, link: FeedbackLink, professional: Professional
         wave_id=wave.id if wave is not None else None,
         municipality_id=professional.municipality_id,
         detail={"feedback_link_id": link.id},
+        user_id=link.created_by_user_id,
     )
 
 

@@ -621,6 +621,7 @@ def create_feedback_link(
         token=new_invitation_token(),
         expires_at=link_in.expires_at,
         created_by_api_key_id=principal.api_key_id,
+        created_by_user_id=principal.user_id,
     )
     repository.add(session, link)
     audit.record(session, principal, "feedback_link.create", object_type="feedback_link", object_id=link.id)

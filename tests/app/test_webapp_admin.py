@@ -351,6 +351,10 @@ def test_feedback_links_are_made_shown_as_link_and_qr_and_revoked(client, sessio
     shown = client.get(made.headers["location"], headers=headers).text
     assert f"/f/{link.token}" in shown and "<svg" in shown and "De feedbacklink is gemaakt." in shown
     assert client.get(f"/f/{link.token}").status_code == 200
+    admin_id = link.created_by_user_id
+    assert admin_id is not None and link.created_by_api_key_id is None
+    read = session.exec(select(AuditEvent).where(AuditEvent.action == "feedback.read")).one()
+    assert read.user_id == admin_id  # recorded under the account that made the link
     revoked = client.post(
         f"/app/waves/{wave.id}/feedback/links/{link.id}/revoke",
         data={"csrf_token": token},
