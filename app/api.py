@@ -53,12 +53,18 @@ def build_page_router() -> APIRouter:
     """The HTML pages behind a caller: the report (key or session), the web app (signed in)."""
     from app.reports.views import router as report_router
     from app.users.sessions import get_signed_in
+    from app.webapp.admin import router as webapp_admin_router
+    from app.webapp.auditing import audit_page_changes
     from app.webapp.views import router as webapp_router
 
     with_principal = APIRouter(dependencies=[Depends(get_principal)])
     with_principal.include_router(report_router)
-    signed_in = APIRouter(dependencies=[Depends(get_signed_in)])
+    # The web app's writes are audited like the API's: every /app/ router is included here.
+    signed_in = APIRouter(
+        dependencies=[Depends(get_signed_in), Depends(audit_page_changes, scope="function")]
+    )
     signed_in.include_router(webapp_router)
+    signed_in.include_router(webapp_admin_router)
 
     pages = APIRouter()
     pages.include_router(with_principal)

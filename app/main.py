@@ -28,6 +28,7 @@ from app.security import install_security_headers
 from app.users import views as user_views
 from app.users.sessions import install_sign_in_handlers
 from app.validation import install_input_limits
+from app.webapp.errors import install_app_error_pages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -86,5 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(home_views.router)
     app.state.respondent_outage_page = respondent_views.unavailable_page
     install_api_docs(app)
+    install_app_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -48,6 +48,8 @@ def _conditions(scope_municipality_id: int | None, wanted: AuditFilter) -> list[
         conditions.append(col(AuditEvent.municipality_id) == municipality_id)
     if wanted.api_key_id is not None:
         conditions.append(col(AuditEvent.api_key_id) == wanted.api_key_id)
+    if wanted.user_id is not None:
+        conditions.append(col(AuditEvent.user_id) == wanted.user_id)
     if wanted.action is not None:
         conditions.append(col(AuditEvent.action) == wanted.action)
     if wanted.wave_id is not None:
@@ -87,3 +89,11 @@ def get_event(session: Session, *, scope_municipality_id: int | None, event_id: 
     if scope_municipality_id is not None and event.municipality_id != scope_municipality_id:
         return None
     return event
+
+
+def actions(session: Session, *, scope_municipality_id: int | None) -> list[str]:
+    """The actions the trail holds (for a filter's choices), in alphabetical order."""
+    statement = select(AuditEvent.action).distinct()
+    if scope_municipality_id is not None:
+        statement = statement.where(col(AuditEvent.municipality_id) == scope_municipality_id)
+    return sorted(session.exec(statement).all())

@@ -19,6 +19,7 @@ class AuditFilter:
 
     municipality_id: int | None = None
     api_key_id: int | None = None
+    user_id: int | None = None
     action: str | None = None
     wave_id: int | None = None
     since: datetime | None = None

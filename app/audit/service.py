@@ -101,6 +101,12 @@ def audit_changes(request: Request, session: SessionDep, principal: CurrentPrinc
 
     The rows are collected from the session's flushes, which is where the ids of new rows exist.
     """
+    yield from recording_changes(request, session, principal)
+
+
+def recording_changes(request: Request, session: Session, principal: Principal) -> Iterator[None]:
+    """The body of :func:`audit_changes`, for a door that knows its caller another way (the web
+    app's pages: :func:`app.webapp.auditing.audit_page_changes`)."""
     if request.method in READ_METHODS:
         yield
         return
@@ -166,3 +172,8 @@ def list_events(
 
 def get_event(session: Session, principal: Principal, event_id: int) -> AuditEvent | None:
     return repository.get_event(session, scope_municipality_id=principal.municipality_id, event_id=event_id)
+
+
+def list_actions(session: Session, principal: Principal) -> list[str]:
+    """The actions in the caller's trail (a research key or the CLI: every municipality's)."""
+    return repository.actions(session, scope_municipality_id=principal.municipality_id)

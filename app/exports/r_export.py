@@ -1,7 +1,7 @@
 """The R-ready response export (``format=r``): the CSV export plus an R script that loads it with labels.
 
 The download is one ``.zip`` holding ``verbonden-wave<id>[-<form>]-responses.csv`` (byte for byte the
-CSV export, :func:`app.exports.service.iter_csv`) and ``...-responses.R``, a plain R script (base R
+CSV export, :func:`app.exports.csv_file.iter_csv`) and ``...-responses.R``, a plain R script (base R
 only: ``read.csv`` and ``factor()``, no ``.rds``, no packages) that reads the CSV beside it:
 
 - every column with its type (``colClasses``), so a professional code such as ``"0071"`` stays text;
@@ -15,7 +15,7 @@ only: ``read.csv`` and ``factor()``, no ``.rds``, no packages) that reads the CS
 
 The result is the data frame ``verbonden``. The script is ASCII: every other character is written
 as a ``\\uXXXX`` escape, so it sources the same in any locale. Same scope (``responses:read``), same
-rows and audit record as the CSV export; the plan is :func:`app.exports.service.plan_response_export`.
+rows and audit record as the CSV export; the plan is :func:`app.exports.plan.plan_response_export`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from app.exports.service import LABEL_LANGUAGE, META_COLUMNS, SCORE_PREFIX, ResponseExport, iter_csv
+from app.exports.csv_file import iter_csv
+from app.exports.plan import LABEL_LANGUAGE, META_COLUMNS, SCORE_PREFIX, ResponseExport
 from instrument.codebook import DONT_KNOW_CODE, SKIPPED_CODE
 
 ZIP_MEDIA_TYPE = "application/zip"

@@ -66,3 +66,14 @@ def feedback_links_of_professional(
         FeedbackLink.professional_id == professional.id
     )
     return list(session.exec(query.order_by(col(FeedbackLink.id))).all())
+
+
+def links_of_professionals(
+    session: Session, municipality_id: int | None, professional_ids: list[int]
+) -> list[FeedbackLink]:
+    """The feedback links of ``professional_ids`` in one query (``municipality_id`` None: any
+    municipality, for research reads), oldest first."""
+    query = select(FeedbackLink).where(col(FeedbackLink.professional_id).in_(professional_ids))
+    if municipality_id is not None:
+        query = query.where(FeedbackLink.municipality_id == municipality_id)
+    return list(session.exec(query.order_by(col(FeedbackLink.id))).all())

@@ -110,6 +110,17 @@ def open_link(session: Session, token: str) -> FeedbackLink:
     return link
 
 
+def links_by_professional(
+    session: Session, principal: Principal, professional_ids: list[int]
+) -> dict[int, list[FeedbackLink]]:
+    """Every feedback link of each of the caller's professionals (revoked and expired ones too),
+    oldest first, in one query: the web app lists them for a whole municipality."""
+    found: dict[int, list[FeedbackLink]] = {professional_id: [] for professional_id in professional_ids}
+    for link in repository.links_of_professionals(session, principal.municipality_id, professional_ids):
+        found[link.professional_id].append(link)
+    return found
+
+
 def parse_wave_id(value: str | None) -> int | None:
     """The ``wave_id`` query parameter; anything but a row id is a wave that does not exist."""
     if value is None or value == "":
@@ -188,8 +199,8 @@ def _team_self_report(
 
 
 def record_read(session: Session, link: FeedbackLink, professional: Professional, wave: Wave | None) -> None:
-    """Every page shown is recorded under the key that made the link (whoever made it chose who
-    reads it), with the link's id; never the token."""
+    """Every page shown is recorded under the key (or the signed-in account) that made the link
+    (whoever made it chose who reads it), with the link's id; never the token."""
     audit.record_as(
         session,
         link.created_by_api_key_id,
@@ -199,6 +210,7 @@ def record_read(session: Session, link: FeedbackLink, professional: Professional
         wave_id=wave.id if wave is not None else None,
         municipality_id=professional.municipality_id,
         detail={"feedback_link_id": link.id},
+        user_id=link.created_by_user_id,
     )
 
 
@@ -330,6 +342,7 @@ def create_feedback_link(
         token=organisation.new_invitation_token(),
         expires_at=link_in.expires_at,
         created_by_api_key_id=principal.api_key_id,
+        created_by_user_id=principal.user_id,
     )
     repository.add(session, link)
     audit.record(session, principal, "feedback_link.create", object_type="feedback_link", object_id=link.id)

@@ -30,5 +30,7 @@ class FeedbackLink(SQLModel, table=True):
     token: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by_api_key_id: int | None = Field(default=None)
+    created_by_user_id: int | None = Field(default=None)
+    """The signed-in account that made the link in the web app (its reads are recorded under it)."""
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -299,6 +299,7 @@ def render_report(
     professionals: bool,
     lang: Language,
     comparisons: Comparisons | None = None,
+    panel: Markup | None = None,
 ) -> str:
     """The whole page as one string (the HTTP route and ``verbonden report --format html`` use it)."""
     reliability = service.reliability_report(selection)
@@ -370,6 +371,7 @@ def render_report(
         generated_at=utcnow(),
         **language.formatters(say),
         **vars(extra),
+        panel=panel,
     )
 
 
@@ -382,6 +384,7 @@ def report_html(
     form: str,
     lang: Language,
     baseline_wave_id: int | None = None,
+    panel: Markup | None = None,
 ) -> str:
     """The report page of the caller's ``wave`` (already checked to be theirs): the published cut,
     professionals only with reports:professional (audited), comparisons where asked. Every door
@@ -405,7 +408,9 @@ def report_html(
             detail={"form": form},
         )
     extra = comparisons_for(request, session, principal, selection, baseline_wave_id)
-    return render_report(session, selection, professionals=professionals, lang=lang, comparisons=extra)
+    return render_report(
+        session, selection, professionals=professionals, lang=lang, comparisons=extra, panel=panel
+    )
 
 
 @router.get("/reports/{wave_id}", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.auth import Principal, Scope
 from app.config import Settings
 from app.db import utcnow
-from app.errors import Conflict, Forbidden, InvalidInput
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Municipality, User, UserSession, UserToken
 from app.municipality import service as municipality_service
 from app.users import crypto, repository
@@ -444,3 +444,34 @@ def request_reset(
 def valid_until(user_session: UserSession, settings: Settings, now: datetime) -> bool:
     idle = timedelta(minutes=settings.session_idle_minutes)
     return now < user_session.expires_at and now - user_session.last_seen_at < idle
+
+
+# -- an admin's colleagues ---------------------------------------------------------------------------
+
+
+def _require_admin(actor: Principal) -> None:
+    if Scope.admin.value not in actor.scopes:
+        raise Forbidden("Only an admin manages colleagues.")
+
+
+def list_colleagues(session: Session, *, actor: Principal) -> list[User]:
+    """The accounts of the admin's municipality (a research admin: the research accounts)."""
+    _require_admin(actor)
+    return list(
+        repository.list_users(session, municipality_id=actor.municipality_id, research_only=actor.is_research)
+    )
+
+
+def colleague(session: Session, *, actor: Principal, user_id: int) -> User:
+    """One account of the admin's own municipality; another municipality's is not found (404)."""
+    _require_admin(actor)
+    user = repository.user_by_id(session, user_id)
+    if user is None or user.municipality_id != actor.municipality_id:
+        raise NotFound(f"No account {user_id} here.")
+    return user
+
+
+def own_municipality(session: Session, *, actor: Principal) -> Municipality | None:
+    """The admin's municipality (None for a research admin), to switch the second factor on or off."""
+    _require_admin(actor)
+    return repository.municipality(session, actor.municipality_id)

@@ -191,15 +191,27 @@ def get_signed_in(
 SignedInDep = Annotated[SignedIn, Depends(get_signed_in)]
 
 
-def require_page_scope(*needed: Scope) -> Callable[[SignedIn], SignedIn]:
-    """A page dependency: the signed-in person's role grants one of ``needed`` (else 403 page)."""
+class PageScopeCheck:
+    """A page dependency: the signed-in person's role grants one of ``scopes`` (``require_all``:
+    every one of them), else a 403 page. A class, like :class:`app.auth.ScopeCheck`, so that the
+    route walk in the tests can read what each page needs."""
 
-    def _check(signed_in: SignedInDep) -> SignedIn:
-        if not signed_in.principal.scopes & {scope.value for scope in needed}:
+    def __init__(self, scopes: tuple[Scope, ...], *, require_all: bool = False) -> None:
+        self.scopes = frozenset(scope.value for scope in scopes)
+        self.require_all = require_all
+
+    def __call__(self, signed_in: SignedInDep) -> SignedIn:
+        held = signed_in.principal.scopes
+        allowed = self.scopes <= held if self.require_all else bool(self.scopes & held)
+        if not allowed:
             raise Forbidden("Your role does not allow this page.")
         return signed_in
 
-    return _check
+
+def require_page_scope(*needed: Scope, require_all: bool = False) -> Callable[[SignedIn], SignedIn]:
+    """A page dependency: the signed-in person's role grants one of ``needed`` (``require_all``:
+    every one), else 403 page."""
+    return PageScopeCheck(needed, require_all=require_all)
 
 
 def install_sign_in_handlers(app: FastAPI) -> None:

@@ -17,16 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from app.api_common import MAX_ROW_ID
-from app.apikeys import service as apikey_service
-from app.audit import service as audit
-from app.audit.schemas import AuditFilter
 from app.auth import Scope
 from app.db import SessionDep
 from app.organisation import service as organisation
 from app.organisation.schemas import TeamCreate
 from app.reports.views import PAGE_HEADERS, Language, report_html
 from app.templates import templates
-from app.users import service as user_service
 from app.users.sessions import SignedIn, csrf_field, require_page_scope
 from app.webapp import service
 
@@ -35,7 +31,6 @@ Manager = Annotated[SignedIn, Depends(require_page_scope(Scope.manage))]
 Reader = Annotated[SignedIn, Depends(require_page_scope(Scope.reports_aggregate))]
 Admin = Annotated[SignedIn, Depends(require_page_scope(Scope.admin))]
 WaveId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-AUDIT_LISTED = 100
 
 FORM_LABELS = {"jongere": "Jongeren", "ouder": "Ouders", "professional": "Professionals (zelf)"}
 ROLE_LABELS = {"coordinator": "coördinator", "researcher": "onderzoeker", "admin": "beheerder"}
@@ -57,6 +52,7 @@ def render(
             "municipality": signed_in.municipality,
             "scopes": signed_in.principal.scopes,
             "csrf_field": csrf_field,
+            "csrf": csrf_field(signed_in),  # the one hidden field, made once for every form of the page
             "form_labels": FORM_LABELS,
             "role_labels": ROLE_LABELS,
             **context,
@@ -144,31 +140,8 @@ def wave_report(
     """The wave's HTML report (the published cut only), as ``/reports/{id}`` shows it."""
     principal = signed_in.principal
     wave = organisation.get_wave(session=session, principal=principal, wave_id=wave_id)
-    page = report_html(request, session, principal, wave, form=form, lang=lang)
+    from app.webapp.admin import report_panel  # the report's tools live with the admin pages
+
+    panel = report_panel(request, signed_in, wave, form)
+    page = report_html(request, session, principal, wave, form=form, lang=lang, panel=panel)
     return HTMLResponse(page, headers=PAGE_HEADERS)
-
-
-# -- admin ----------------------------------------------------------------------------------------------
-
-
-@router.get("/app/users", response_class=HTMLResponse)
-def users_page(request: Request, session: SessionDep, signed_in: Admin) -> Response:
-    """The accounts of the admin's municipality (read-only for now)."""
-    users = user_service.list_users(session, municipality_id=signed_in.principal.municipality_id)
-    return render(request, "users.html", signed_in, users=users)
-
-
-@router.get("/app/apikeys", response_class=HTMLResponse)
-def apikeys_page(request: Request, session: SessionDep, signed_in: Admin) -> Response:
-    """The municipality's API keys: name, prefix, scopes and dates; never a secret."""
-    keys, _ = apikey_service.list_keys(session, signed_in.principal, limit=service.MAX_LISTED, offset=0)
-    return render(request, "apikeys.html", signed_in, keys=[apikey_service.present(key) for key in keys])
-
-
-@router.get("/app/audit", response_class=HTMLResponse)
-def audit_page(request: Request, session: SessionDep, signed_in: Admin) -> Response:
-    """The latest events of the municipality's audit trail."""
-    events, total = audit.list_events(
-        session, signed_in.principal, wanted=AuditFilter(), limit=AUDIT_LISTED, offset=0
-    )
-    return render(request, "audit.html", signed_in, events=events, total=total)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.instrument_registry import published_instrument
+from app.instrument_versions.service import published_instrument
 from instrument.codebook import neutral_label
 from tests.app.test_reports import report_key, seed
 
