@@ -474,4 +474,6 @@ def colleague(session: Session, *, actor: Principal, user_id: int) -> User:
 def own_municipality(session: Session, *, actor: Principal) -> Municipality | None:
     """The admin's municipality (None for a research admin), to switch the second factor on or off."""
     _require_admin(actor)
-    return repository.municipality(session, actor.municipality_id)
+    if actor.municipality_id is None:
+        return None
+    return municipality_service.by_id(session, actor.municipality_id)
