@@ -40,13 +40,13 @@ def invitation_with_context(
     """The invitation of a link with its wave, professional and municipality (the sender), and its
     problem at ``now`` by the one rule (:func:`links.link_problem`; None when usable), in one query."""
     statement = (
-        select(Invitation, Wave, Professional, Municipality, links.link_problem(now))
+        sa_select(Invitation, Wave, Professional, Municipality, links.link_problem(now))
         .join(Wave, col(Wave.id) == col(Invitation.wave_id))
         .join(Professional, col(Professional.id) == col(Invitation.professional_id))
         .join(Municipality, col(Municipality.id) == col(Invitation.municipality_id))
-        .where(Invitation.token == token)
+        .where(col(Invitation.token) == token)
     )
-    row = session.exec(statement).first()
+    row = session.execute(statement).first()
     return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
 

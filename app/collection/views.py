@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.collection import caches, service
+from app.collection.links import LinkProblem
 from app.collection.service import LinkUnavailable, Questionnaire
 from app.db import UnitOfWorkDep
 from app.errors import DATABASE_RETRY_AFTER_SECONDS
@@ -38,9 +39,7 @@ PAGE_CACHE_SIZE = 2048
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 # The link problems a new QR code solves; the page says whom to ask.
-ASK_FOR_A_NEW_CODE = frozenset(
-    {service.LinkProblem.unknown, service.LinkProblem.expired, service.LinkProblem.revoked}
-)
+ASK_FOR_A_NEW_CODE = frozenset({LinkProblem.unknown, LinkProblem.expired, LinkProblem.revoked})
 
 router = APIRouter(include_in_schema=False)
 
@@ -333,7 +332,7 @@ def render_link_problem(
     t = texts(lang, register)
     reason = problem.problem
     sender = sender_of(problem.municipality)
-    if reason == service.LinkProblem.not_open and problem.wave is not None:
+    if reason == LinkProblem.not_open and problem.wave is not None:
         paragraphs = [t["link_body_not_open"].format(dag=opening_day(problem.wave.opens_at, lang))]
     else:
         paragraphs = [t[f"link_body_{reason.value}"]]
