@@ -25,7 +25,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
-from app.db import SessionDep, utcnow
+from app.db import SessionDep, end_transaction, utcnow
 from app.errors import Forbidden, Unauthorized
 from app.models import ApiKey
 from app.ratelimit import KEY_VERIFIED
@@ -170,7 +170,13 @@ def get_principal(
         api_key.last_used_at = now
         session.add(api_key)
     assert api_key.id is not None
-    return Principal(api_key_id=api_key.id, municipality_id=api_key.municipality_id, scopes=api_key.scope_set)
+    principal = Principal(
+        api_key_id=api_key.id, municipality_id=api_key.municipality_id, scopes=api_key.scope_set
+    )
+    # In this worker-thread hop: the request then holds no connection while its route runs, and a
+    # route with its own unit of work (the partner API's submissions) costs no further hop here.
+    end_transaction(session)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -220,6 +220,13 @@ class ReadSession(Session):
         self.rollback()  # the read transaction; its unflushed rows are stored above
 
 
+def end_transaction(session: Session) -> None:
+    """Commit what the session holds now (a write session), ending its transaction and returning its
+    connection; a reading session on SQLite keeps its writes for the end of the request."""
+    if not isinstance(session, ReadSession):
+        session.commit()
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed once after the route succeeds, rolled back on any error.
 
@@ -239,7 +246,14 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     except BaseException:
         await _in_thread(_end, session, commit=False)
         raise
+    if _idle(session):  # nothing to commit and no connection held (see end_transaction)
+        session.close()
+        return
     await _in_thread(_end, session, commit=True)
+
+
+def _idle(session: Session) -> bool:
+    return not (session.in_transaction() or session.new or session.dirty or session.deleted)
 
 
 class UnitOfWork:

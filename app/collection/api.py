@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 from app.auth import Principal, Scope, require_scope
 from app.collection import service
 from app.collection.schemas import ResponseCreate, ResponseReceipt
-from app.db import SessionDep
+from app.db import UnitOfWorkDep
 from app.errors import Conflict
 
 router = APIRouter(tags=["responses"])
@@ -29,9 +30,9 @@ WritePrincipal = Annotated[Principal, Depends(require_scope(Scope.responses_writ
         410: {"description": "Link expired, withdrawn or used"},
     },
 )
-def submit_response(
+async def submit_response(
     body: ResponseCreate,
-    session: SessionDep,
+    unit_of_work: UnitOfWorkDep,
     principal: WritePrincipal,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
@@ -39,13 +40,12 @@ def submit_response(
     # The same key with another link is another request, not a retry of this one.
     retry_id = idempotency_key or secrets.token_hex(16)
     key = service.submission_key("api", f"{principal.api_key_id}:{body.token}:{retry_id}")
-    outcome = service.submit(
-        session,
+    outcome = await unit_of_work.run(
+        functools.partial(
+            service.submit, language=body.language, key=key, for_municipality=principal.municipality_id
+        ),
         body.token,
         body.answers,
-        language=body.language,
-        key=key,
-        for_municipality=principal.municipality_id,
     )
     match outcome:
         case service.Stored(new, form, wave_id):

@@ -257,8 +257,33 @@ def render_form(
     skipped: tuple[str, ...] = (),
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    context = form_context(
+        page,
+        answers=answers,
+        errors=errors,
+        submission_id=submission_id,
+        notice=notice,
+        unknown_questions=unknown_questions,
+        skipped=skipped,
+    )
+    return templates.TemplateResponse(
+        request, "respondent/form.html", context, status_code=status_code, headers=headers
+    )
+
+
+def form_context(
+    page: FormPage,
+    *,
+    answers: dict[str, str],
+    errors: dict[str, str],
+    submission_id: str,
+    notice: str | None = None,
+    unknown_questions: bool = False,
+    skipped: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """What ``respondent/form.html`` is rendered with."""
     t = texts(page.lang, page.register)
-    context: dict[str, Any] = {
+    return {
         **page.__dict__,
         "t": t,
         "other_lang": "en" if page.lang == "nl" else "nl",
@@ -273,9 +298,6 @@ def render_form(
         ),
         "send_anyway": (SEND_ANYWAY_FIELD, SEND_ANYWAY_VALUE),
     }
-    return templates.TemplateResponse(
-        request, "respondent/form.html", context, status_code=status_code, headers=headers
-    )
 
 
 def render_message(
