@@ -193,7 +193,13 @@ def run(quick: bool) -> list[dict[str, Any]]:
             bare = bare_server(bare_url, port, BARE_API_KEY=key, BARE_PAGE=page, BARE_TOKEN=token)
             ours_runs: list[list[dict[str, float]]] = [[] for _ in DOORS]
             bare_runs: list[list[dict[str, float]]] = [[] for _ in DOORS]
+            warmed = 0.0  # submissions accepted while warming up
             try:
+                # Warm both up first: FastAPI builds a router's routes on its first request.
+                for door, (path, script) in enumerate(zip(paths, scripts, strict=True)):
+                    wrk(f"http://127.0.0.1:{port}{path}", 2, script)
+                    warm = wrk(f"{base}{path}", 2, script)
+                    warmed += warm["requests"] - warm["errors"] if door < 2 else 0
                 for _ in range(rounds):  # alternate, so both meet the same machine noise
                     for door, (path, script) in enumerate(zip(paths, scripts, strict=True)):
                         bare_runs[door].append(wrk(f"http://127.0.0.1:{port}{path}", seconds, script))
@@ -210,7 +216,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         return statistics.median(run[key] for run in runs)
 
     figures: list[dict[str, Any]] = []
-    accepted = 0.0
+    accepted = warmed
     for door, name in enumerate(DOORS):
         ours, bare_ = ours_runs[door], bare_runs[door]
         ratio = median(ours, "rps") / median(bare_, "rps")
@@ -244,8 +250,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
             "value": f"{stored} / {accepted:.0f}",
             "unit": "",
             # wrk stops each connection's last request unanswered: the server may still store it.
-            "target": f"equal, or up to {2 * CONNECTIONS * rounds} more (requests wrk cut off)",
-            "ok": 0 <= stored - accepted <= 2 * CONNECTIONS * rounds,
+            "target": f"equal, or up to {2 * CONNECTIONS * (rounds + 1)} more (requests wrk cut off)",
+            "ok": 0 <= stored - accepted <= 2 * CONNECTIONS * (rounds + 1),
         },
         {
             "name": "form page bytes (HTML + CSS)",
