@@ -25,7 +25,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
-from app.db import SessionDep, end_transaction, utcnow
+from app.db import SessionDep, autocommit, end_transaction, utcnow
 from app.errors import Forbidden, Unauthorized
 from app.models import ApiKey
 from app.ratelimit import KEY_VERIFIED
@@ -155,6 +155,7 @@ def get_principal(
         return principal
     secret = credentials.credentials
     digest = hash_secret(secret)
+    autocommit(session)  # one round trip for the lookup, none to begin or end it
     api_key = session.exec(select(ApiKey).where(ApiKey.secret_hash == digest)).first()
     now = utcnow()
     if (

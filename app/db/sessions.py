@@ -74,6 +74,21 @@ class ReadSession(Session):
         self.rollback()  # the read transaction; its unflushed rows are stored above
 
 
+def autocommit(session: Session) -> None:
+    """Run the session's next statements each in its own transaction, on PostgreSQL: a lookup then
+    costs one round trip instead of three (BEGIN, the query, COMMIT). Only for a session that has
+    not begun yet on an engine of its own (a request's, not a test's joined connection); a
+    single-statement write (the key's last use) is then stored when it is flushed."""
+    bind = session.get_bind()
+    if (
+        not session.in_transaction()
+        and isinstance(session.bind, Engine)
+        and bind.dialect.name == "postgresql"
+        and not isinstance(session, ReadSession)
+    ):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def end_transaction(session: Session) -> None:
     """Commit what the session holds now (a write session), ending its transaction and returning its
     connection; a reading session on SQLite keeps its writes for the end of the request."""
