@@ -24,7 +24,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.apikeys import repository as apikey_repository
-from app.db import SessionDep, utcnow
+from app.db import SessionDep, autocommit, end_transaction, utcnow
 from app.errors import Forbidden, Unauthorized
 from app.ratelimit import KEY_VERIFIED
 
@@ -119,6 +119,7 @@ def get_principal(
         return principal
     secret = credentials.credentials
     digest = hash_secret(secret)
+    autocommit(session)  # one round trip for the lookup, none to begin or end it
     api_key = apikey_repository.key_by_secret_hash(session, digest)
     now = utcnow()
     if (
@@ -134,7 +135,13 @@ def get_principal(
         api_key.last_used_at = now
         session.add(api_key)
     assert api_key.id is not None
-    return Principal(api_key_id=api_key.id, municipality_id=api_key.municipality_id, scopes=api_key.scope_set)
+    principal = Principal(
+        api_key_id=api_key.id, municipality_id=api_key.municipality_id, scopes=api_key.scope_set
+    )
+    # In this worker-thread hop: the request then holds no connection while its route runs, and a
+    # route with its own unit of work (the partner API's submissions) costs no further hop here.
+    end_transaction(session)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from app.collection import caches
 from app.config import Settings
 from app.db import UnitOfWork, build_engine, get_session, get_stream_session, get_unit_of_work
 from app.main import create_app
@@ -233,6 +234,14 @@ def app(settings: Settings, session: Session) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(autouse=True)
+def forget_remembered_links() -> Iterator[None]:
+    """Each test starts as a new worker would: no link or form page remembered from another test."""
+    caches.reset()
+    yield
+    caches.reset()
 
 
 @pytest.fixture(autouse=True, scope="session")

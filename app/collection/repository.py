@@ -8,20 +8,18 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Integer, String, bindparam, event, null, or_, update
+from sqlalchemy import String, and_, bindparam, null, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session, col, select
 
+from app.collection import links
 from app.db import UTCDateTime
 from app.models import (
     AnswerLayout,
     Invitation,
-    InvitationKind,
     Municipality,
     Professional,
     Response,
@@ -35,19 +33,36 @@ def invitation_by_token(session: Session, token: str) -> Invitation | None:
 
 
 def invitation_with_context(
-    session: Session, token: str
-) -> tuple[Invitation, Wave, Professional, Municipality] | None:
-    """The invitation of a link with its wave, professional and municipality (the sender), in one
-    query (opening a form)."""
+    session: Session, token: str, now: datetime
+) -> tuple[Invitation, Wave, Professional, Municipality, str | None] | None:
+    """The invitation of a link with its wave, professional and municipality (the sender), and its
+    problem at ``now`` by the one rule (:func:`links.link_problem`; None when usable), in one query."""
     statement = (
-        select(Invitation, Wave, Professional, Municipality)
+        sa_select(Invitation, Wave, Professional, Municipality, links.link_problem(now))
         .join(Wave, col(Wave.id) == col(Invitation.wave_id))
         .join(Professional, col(Professional.id) == col(Invitation.professional_id))
         .join(Municipality, col(Municipality.id) == col(Invitation.municipality_id))
-        .where(Invitation.token == token)
+        .where(col(Invitation.token) == token)
     )
-    row = session.exec(statement).first()
-    return None if row is None else (row[0], row[1], row[2], row[3])
+    row = session.execute(statement).first()
+    return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+
+
+def invitation_problems(session: Session, invitation_ids: list[int], now: datetime) -> dict[int, str | None]:
+    """Each invitation's own problem at ``now`` (:func:`links.invitation_problem`), by id."""
+    statement = (
+        sa_select(col(Invitation.id), links.invitation_problem(now))
+        .join(Wave, col(Wave.id) == col(Invitation.wave_id))
+        .join(Professional, col(Professional.id) == col(Invitation.professional_id))
+        .where(col(Invitation.id).in_(invitation_ids))
+    )
+    return {row[0]: row[1] for row in session.execute(statement)}
+
+
+def wave_problem(session: Session, wave_id: int, now: datetime) -> str | None:
+    """The wave's own problem at ``now`` (:func:`links.wave_problem`): not open yet, closed, or None."""
+    statement = sa_select(links.wave_problem(now)).where(col(Wave.id) == wave_id)
+    return session.execute(statement).scalar()
 
 
 def answer_layout(session: Session, *, version: str, form: str, modules: str, item_ids: str) -> AnswerLayout:
@@ -67,44 +82,6 @@ def answer_layout(session: Session, *, version: str, form: str, modules: str, it
     return layout
 
 
-class _LayoutIds:
-    """Answer layout ids, remembered per process once they are *committed*.
-
-    A layout never changes or disappears once a response refers to it, so a submission need not
-    look it up again. An id is remembered only after the transaction that found or created it
-    really committed: a layout created in a transaction that is rolled back is never remembered,
-    and neither is one whose session committed only a savepoint of a transaction still open on its
-    connection (as in the tests, which roll everything back at the end).
-    """
-
-    PENDING = "verbonden_pending_layouts"
-
-    def __init__(self) -> None:
-        self.known: dict[tuple[str, str, str, str], int] = {}
-        # Session events only: an engine-wide event would slow every statement of every engine.
-        event.listen(SASession, "after_commit", self._after_commit)
-        event.listen(SASession, "after_rollback", lambda session: session.info.pop(self.PENDING, None))
-
-    def _after_commit(self, session: SASession) -> None:
-        layouts = session.info.pop(self.PENDING, None)
-        bind = session.bind
-        if layouts is not None and not (isinstance(bind, Connection) and bind.in_transaction()):
-            self.known.update(layouts)
-
-    def get(self, session: Session, *, version: str, form: str, modules: str, item_ids: str) -> int:
-        key = (str(session.get_bind().engine.url), version, form, modules)
-        known = self.known.get(key)
-        if known is not None:
-            return known
-        layout = answer_layout(session, version=version, form=form, modules=modules, item_ids=item_ids)
-        session.info.setdefault(self.PENDING, {})[key] = layout.id
-        return layout.id or 0
-
-
-_layout_ids = _LayoutIds()
-answer_layout_id = _layout_ids.get
-
-
 def response_exists(session: Session, submission_key: str) -> bool:
     statement = select(Response.id).where(Response.submission_key == submission_key)
     return session.exec(statement).first() is not None
@@ -121,64 +98,67 @@ def stored_answers(session: Session, submission_key: str) -> tuple[str, tuple[st
     return None if found is None else (found[0], tuple(found[1].split(",")))
 
 
-def insert_response(session: Session, values: dict[str, Any]) -> bool:
-    """Insert one response in one statement; False when its submission key was stored before.
-
-    ``INSERT ... ON CONFLICT (submission_key) DO NOTHING`` makes a retried or double-tapped
-    submission a no-op without a failed statement (and without a savepoint to recover from one).
-    """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(Response)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["submission_key"])
-        .returning(col(Response.id))
-    )
-    # RETURNING, not rowcount: an ORM-enabled INSERT does not promise a rowcount on every driver.
-    return session.execute(statement).first() is not None
-
-
-def insert_response_through_open_link(
+def insert_response(
     session: Session,
     *,
     token: str,
     version: str,
     form: str,
     wave_modules: str,
+    layout_modules: str,
     about_professional: bool,
     now: datetime,
-    values: dict[str, Any],
+    language: str,
+    answers: str,
+    submitted_at: datetime,
+    submission_key: str,
 ) -> bool:
-    """Insert a response through an open link in one statement; False when nothing was stored.
+    """Store one response through a usable link, in one statement; False when nothing was stored.
 
-    ``INSERT INTO response ... SELECT ... FROM invitation JOIN wave JOIN professional WHERE ...``:
-    the municipality, wave, professional (when the form is about them) and team come from the
-    link's own rows, and a row is stored only when the link is open (not personal, revoked or
-    expired; its wave open at ``now``) and its wave still has ``version`` and ``wave_modules`` and
-    the link ``form`` (so the answers in ``values`` are in the right layout). ``values`` gives
-    layout_id, language, answers, submitted_at and submission_key; a stored submission key stores
-    nothing (``ON CONFLICT DO NOTHING``).
+    The only way a response row is made. ``INSERT INTO response ... SELECT ... FROM invitation
+    JOIN wave JOIN professional JOIN answer_layout WHERE ...``: the municipality, wave, professional
+    (when the form is about them), team and layout come from the link's own rows, and a row is
+    stored only when the link is usable at ``now`` (:func:`links.usable_invitation`, the one
+    rule) and its wave still has ``version`` and ``wave_modules`` and the link ``form`` (so the
+    answers are in the layout's order). A stored submission key stores nothing (``ON CONFLICT
+    DO NOTHING``: a retried or double-tapped submission is a no-op without a failed statement),
+    and neither does a wave whose layout was never made (:func:`answer_layout` makes it).
     """
-    statement = _insert_through_open_link(session.get_bind().dialect.name, about_professional)
-    parameters = {"token": token, "version": version, "form": form, "modules": wave_modules, "now": now}
-    result = session.connection().execute(statement, {**parameters, **values})
-    return result.first() is not None
+    statement = _insert_through_usable_link(session.get_bind().dialect.name, about_professional, links.RULES)
+    parameters = {
+        "token": token,
+        "version": version,
+        "form": form,
+        "modules": wave_modules,
+        "layout_modules": layout_modules,
+        "now": now,
+        "language": language,
+        "answers": answers,
+        "submitted_at": submitted_at,
+        "submission_key": submission_key,
+    }
+    # RETURNING, not rowcount: an INSERT ... SELECT does not promise a rowcount on every driver.
+    return session.connection().execute(statement, parameters).first() is not None
 
 
 @functools.cache
-def _insert_through_open_link(dialect: str, about_professional: bool) -> Any:
-    invitation, wave, professional = Invitation.__table__, Wave.__table__, Professional.__table__  # type: ignore[attr-defined]
-    response = Response.__table__  # type: ignore[attr-defined]
+def _insert_through_usable_link(
+    dialect: str, about_professional: bool, rules: tuple[links.LinkRule, ...]
+) -> Any:
+    """The statement, built once per dialect, kind of form and rule set (``rules`` is the key only:
+    the clause reads :data:`links.RULES`)."""
+    invitation, wave, professional = links.INVITATION, links.WAVE, links.PROFESSIONAL
+    layout, response = AnswerLayout.__table__, Response.__table__  # type: ignore[attr-defined]
     now = bindparam("now", type_=UTCDateTime())
+    form = bindparam("form", type_=String())
     source = (
         sa_select(
             invitation.c.municipality_id,
             invitation.c.wave_id,
             invitation.c.professional_id if about_professional else null(),
             professional.c.team_id,
-            bindparam("form", type_=String()),
-            bindparam("layout_id", type_=Integer()),
+            invitation.c.form,
+            layout.c.id,
             bindparam("language", type_=String()),
             bindparam("answers", type_=String()),
             bindparam("submitted_at", type_=UTCDateTime()),
@@ -186,16 +166,20 @@ def _insert_through_open_link(dialect: str, about_professional: bool) -> Any:
         )
         .join_from(invitation, wave, wave.c.id == invitation.c.wave_id)
         .join(professional, professional.c.id == invitation.c.professional_id)
+        .join(
+            layout,
+            and_(
+                layout.c.instrument_version == wave.c.instrument_version,
+                layout.c.form == invitation.c.form,
+                layout.c.modules == bindparam("layout_modules", type_=String()),
+            ),
+        )
         .where(
             invitation.c.token == bindparam("token", type_=String()),
-            invitation.c.kind == InvitationKind.open.value,
-            invitation.c.form == bindparam("form", type_=String()),
-            invitation.c.revoked_at.is_(None),
-            or_(invitation.c.expires_at.is_(None), invitation.c.expires_at > now),
-            wave.c.opens_at <= now,
-            or_(wave.c.closes_at.is_(None), wave.c.closes_at > now),
+            invitation.c.form == form,
             wave.c.instrument_version == bindparam("version", type_=String()),
             wave.c.modules == bindparam("modules", type_=String()),
+            links.usable_invitation(now),
         )
     )
     columns = [

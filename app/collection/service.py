@@ -9,8 +9,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +16,8 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
-from app.collection import repository
+from app.collection import caches, repository
+from app.collection.links import LinkProblem
 from app.db import utcnow
 from app.errors import AppError
 from app.instrument_versions.service import instrument_for_version
@@ -48,17 +47,6 @@ SECONDS_PER_ITEM = 11
 def minutes_to_fill_in(item_count: int) -> int:
     """The honest estimate, in whole minutes (rounded up), of filling in ``item_count`` items."""
     return max(1, math.ceil((SECONDS_TO_START + SECONDS_PER_ITEM * item_count) / 60))
-
-
-class LinkProblem(StrEnum):
-    """Why a respondent link cannot be used; each has its own page and status."""
-
-    unknown = "unknown"
-    not_open = "not_open"
-    closed = "closed"
-    expired = "expired"
-    revoked = "revoked"
-    used = "used"
 
 
 LINK_STATUS = {
@@ -206,41 +194,18 @@ def link_form(version: str, form: str, wave_modules: str) -> LinkForm:
     return LinkForm(version, form, wave_modules)
 
 
-class _KnownLinks:
-    """The :class:`LinkForm` of the links this process opened lately (token -> form), least recently
-    used first out. Only a hint for :func:`store_through_known_link`: the database re-checks it."""
+@dataclass(frozen=True)
+class KnownLink:
+    """What this process learned when it opened an open (not personal) link: what it asks and
+    where its responses go, which never change for a link. Whether the link is still *usable* is
+    not remembered: the storing statement asks the database (``links.usable_invitation``)."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.forms: OrderedDict[str, LinkForm] = OrderedDict()
-        self.lock = threading.Lock()  # routes run in worker threads
-
-    def remember(self, token: str, form: LinkForm) -> None:
-        with self.lock:
-            self.forms[token] = form
-            self.forms.move_to_end(token)
-            while len(self.forms) > self.size:
-                self.forms.popitem(last=False)
-
-    def get(self, token: str) -> LinkForm | None:
-        return self.forms.get(token)
+    form: LinkForm
+    wave_id: int
+    municipality_id: int
 
 
-_known_links = _KnownLinks(KNOWN_LINKS)
-
-
-def link_problem(invitation: Invitation, wave: Wave, now: datetime) -> LinkProblem | None:
-    if invitation.revoked_at is not None:
-        return LinkProblem.revoked
-    if invitation.kind == InvitationKind.personal and invitation.used_at is not None:
-        return LinkProblem.used
-    if invitation.expires_at is not None and invitation.expires_at <= now:
-        return LinkProblem.expired
-    if wave.opens_at > now:
-        return LinkProblem.not_open
-    if wave.closes_at is not None and wave.closes_at <= now:
-        return LinkProblem.closed
-    return None
+_known_links: caches.LRU[str, KnownLink] = caches.lru(KNOWN_LINKS)
 
 
 def open_questionnaire(
@@ -249,18 +214,23 @@ def open_questionnaire(
     """The questionnaire behind ``token``, or :class:`LinkUnavailable` saying why not.
 
     ``for_municipality`` restricts the lookup to one municipality (the partner API), so a key never
-    learns about another municipality's links.
+    learns about another municipality's links. Whether the link is usable is read with it, by the
+    one rule (:mod:`app.collection.links`); this only says so.
     """
-    found = repository.invitation_with_context(session, token) if could_be_token(token) else None
+    found = (
+        repository.invitation_with_context(session, token, now or utcnow()) if could_be_token(token) else None
+    )
     if found is None or (for_municipality is not None and found[0].municipality_id != for_municipality):
         raise LinkUnavailable(LinkProblem.unknown)
-    invitation, wave, professional, municipality = found
-    problem = link_problem(invitation, wave, now or utcnow())
+    invitation, wave, professional, municipality, problem = found
     if problem is not None:
-        raise LinkUnavailable(problem, wave=wave, form=invitation.form, municipality=municipality)
+        raise LinkUnavailable(
+            LinkProblem(problem), wave=wave, form=invitation.form, municipality=municipality
+        )
     asked = link_form(wave.instrument_version, invitation.form, wave.modules)
     instrument = instrument_for_version(asked.version)
-    _known_links.remember(token, asked)
+    if invitation.kind == InvitationKind.open:
+        _known_links.put(token, KnownLink(asked, invitation.wave_id, invitation.municipality_id))
     return Questionnaire(
         invitation,
         wave,
@@ -270,6 +240,46 @@ def open_questionnaire(
         instrument.form(asked.form),
         asked.modules,
         asked.items,
+    )
+
+
+def link_state(session: Session, invitation: Invitation, now: datetime | None = None) -> LinkProblem | None:
+    """The link's own problem (revoked, used, expired: not its wave's), None when it works."""
+    return link_states(session, [invitation], now).get(invitation.id or 0)
+
+
+def link_states(
+    session: Session, invitations: list[Invitation], now: datetime | None = None
+) -> dict[int, LinkProblem | None]:
+    """:func:`link_state` of several links in one query, by invitation id."""
+    ids = [invitation.id for invitation in invitations if invitation.id is not None]
+    found = repository.invitation_problems(session, ids, now or utcnow()) if ids else {}
+    return {id_: None if problem is None else LinkProblem(problem) for id_, problem in found.items()}
+
+
+def wave_state(session: Session, wave: Wave, now: datetime | None = None) -> LinkProblem | None:
+    """The wave's own problem for its links (not open yet, closed), None while it is open."""
+    problem = repository.wave_problem(session, wave.id or 0, now or utcnow())
+    return None if problem is None else LinkProblem(problem)
+
+
+def prepare_answer_layouts(session: Session, wave: Wave) -> None:
+    """Create the answer layout of every form of ``wave`` (its instrument version and modules).
+
+    Called where waves are made or changed, so that a submission finds its layout inside the one
+    storing statement. Storing through a wave made otherwise creates it then (:func:`submit`).
+    """
+    for form in instrument_for_version(wave.instrument_version).forms:
+        _ensure_layout(session, link_form(wave.instrument_version, form, wave.modules))
+
+
+def _ensure_layout(session: Session, asked: LinkForm) -> None:
+    repository.answer_layout(
+        session,
+        version=asked.version,
+        form=asked.form,
+        modules=",".join(asked.modules),
+        item_ids=",".join(asked.item_ids),
     )
 
 
@@ -302,63 +312,6 @@ def _checked(item_ids: tuple[str, ...], scale: Scale, answers: Mapping[str, obje
     return kept
 
 
-def store_through_known_link(
-    session: Session,
-    token: str,
-    answers: Mapping[str, object],
-    *,
-    language: str,
-    key: str,
-    now: datetime | None = None,
-    allow_skipped: bool = True,
-) -> bool:
-    """Store a response through an open link this process opened before, in one statement.
-
-    The form's hot path. The link's form is known from memory, so the answers are checked without
-    reading the database; one ``INSERT ... SELECT`` then takes the municipality, wave, professional
-    and team from the link and stores the row only when the link is still open (not revoked,
-    expired or personal; its wave open) and still asks the same instrument version, form and
-    modules. Returns False, having stored nothing, when it cannot store: the link is not known
-    here, an answer is refused, the link changed or closed, or the key was stored before, or
-    (``allow_skipped=False``) skipped items leave a subscale below its scoring rule. The
-    caller then takes the full path (:func:`open_questionnaire`, :func:`check_answers`,
-    :func:`store_response`), which says which of these it was.
-    """
-    form = _known_links.get(token)
-    if form is None:
-        return False
-    try:
-        checked = _checked(form.item_ids, form.scale, answers)
-    except AnswersInvalid:
-        return False
-    if not allow_skipped and form.skipped_too_many(checked):
-        return False
-    now = now or utcnow()
-    layout_id = repository.answer_layout_id(
-        session,
-        version=form.version,
-        form=form.form,
-        modules=",".join(form.modules),
-        item_ids=",".join(form.item_ids),
-    )
-    return repository.insert_response_through_open_link(
-        session,
-        token=token,
-        version=form.version,
-        form=form.form,
-        wave_modules=form.wave_modules,
-        about_professional=form.about_professional,
-        now=now,
-        values={
-            "layout_id": layout_id,
-            "language": language if language in LANGUAGES else DEFAULT_LANGUAGE,
-            "answers": encode_answers(form.item_ids, checked),
-            "submitted_at": now.replace(minute=0, second=0, microsecond=0),
-            "submission_key": key,
-        },
-    )
-
-
 def encode_answers(item_ids: tuple[str, ...], answers: Mapping[str, int | None]) -> str:
     """One character per item in layout order: the answer's digit, ``?`` for "weet ik niet" (None),
     or ``.`` for an item left out (skipped)."""
@@ -384,7 +337,7 @@ def already_stored(session: Session, key: str) -> bool:
 
 def link_sender(session: Session, token: str) -> tuple[str, Municipality] | None:
     """The form and the sender (municipality) of a link, whatever its state; None when unknown."""
-    found = repository.invitation_with_context(session, token) if token else None
+    found = repository.invitation_with_context(session, token, utcnow()) if token else None
     return None if found is None else (found[0].form, found[3])
 
 
@@ -415,6 +368,134 @@ def invitation_for_retry(session: Session, token: str, municipality_id: int | No
     return invitation
 
 
+# -- the one submission flow ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The answers are stored: now (``new``), or before under the same key (a retry)."""
+
+    new: bool
+    form: str
+    wave_id: int
+
+
+@dataclass(frozen=True)
+class KeyReused:
+    """The key was stored before with *other* answers; nothing was stored."""
+
+    form: str
+    wave_id: int
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """The link cannot be used (unknown, not open, closed, expired, withdrawn, used)."""
+
+    problem: LinkUnavailable
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Some answers were refused; nothing was stored."""
+
+    questionnaire: Questionnaire
+    refused: AnswersInvalid
+
+
+@dataclass(frozen=True)
+class SkippedTooMany:
+    """Skipped questions leave a subscale below its scoring rule: ask once before storing."""
+
+    questionnaire: Questionnaire
+    answers: dict[str, int | None]
+    skipped: tuple[str, ...]
+
+
+Outcome = Stored | KeyReused | Unusable | Refused | SkippedTooMany
+
+
+def submit(
+    session: Session,
+    token: str,
+    answers: Mapping[str, object],
+    *,
+    language: str,
+    key: str,
+    for_municipality: int | None = None,
+    allow_skipped: bool = True,
+    repeated: frozenset[str] = frozenset(),
+    now: datetime | None = None,
+) -> Outcome:
+    """Store one response through the link ``token``, once; the one flow of the form and the API.
+
+    ``answers`` maps item ids to 1..5 or None ("weet ik niet"); ``key`` is the submission's
+    idempotency key (:func:`submission_key`); ``for_municipality`` scopes the link (the partner
+    API); ``allow_skipped=False`` asks again when skipped questions leave a subscale unscored;
+    ``repeated`` names fields sent twice (refused as not on the scale).
+
+    An open link this process opened before is stored in one statement, without reading the
+    database first (the statement re-checks the link). Anything else, or a statement that
+    stored nothing, goes the whole way, which says why.
+    """
+    now = now or utcnow()
+    known = _known_links.get(token)
+    if (
+        known is not None
+        and not repeated
+        and (for_municipality is None or known.municipality_id == for_municipality)
+        and _store_known(session, token, known, answers, language, key, allow_skipped, now)
+    ):
+        return Stored(True, known.form.form, known.wave_id)
+    try:
+        questionnaire = open_questionnaire(session, token, now=now, for_municipality=for_municipality)
+    except LinkUnavailable as problem:
+        if not already_stored(session, key):
+            return Unusable(problem)
+        # A retry of a response stored before (it may have used up a personal link).
+        return _retry(session, invitation_for_retry(session, token, for_municipality), key, answers)
+    try:
+        checked = check_answers(questionnaire, answers)
+        if repeated & set(questionnaire.item_ids):
+            raise AnswersInvalid({name: AnswerProblem.not_on_scale for name in repeated}, checked)
+    except AnswersInvalid as refused:
+        return Refused(questionnaire, refused)
+    skipped = () if allow_skipped else questionnaire.link_form.skipped_too_many(checked)
+    if skipped:
+        return SkippedTooMany(questionnaire, checked, skipped)
+    if store_response(session, questionnaire, checked, language=language, key=key, now=now):
+        return Stored(True, questionnaire.form.id, questionnaire.invitation.wave_id)
+    return _retry(session, questionnaire.invitation, key, answers)
+
+
+def _retry(session: Session, invitation: Invitation, key: str, answers: Mapping[str, object]) -> Outcome:
+    if is_retry_of_stored(session, key, answers):
+        return Stored(False, invitation.form, invitation.wave_id)
+    return KeyReused(invitation.form, invitation.wave_id)
+
+
+def _store_known(
+    session: Session,
+    token: str,
+    known: KnownLink,
+    answers: Mapping[str, object],
+    language: str,
+    key: str,
+    allow_skipped: bool,
+    now: datetime,
+) -> bool:
+    """The hot path: store through a link opened before, in one statement; False when it did not
+    (an answer refused, skipped questions to ask, the link changed or is not usable, the key
+    stored before): the caller then goes the whole way."""
+    try:
+        checked = _checked(known.form.item_ids, known.form.scale, answers)
+    except AnswersInvalid:
+        return False
+    if not allow_skipped and known.form.skipped_too_many(checked):
+        return False
+    return _insert(session, token, known.form, checked, language=language, key=key, now=now)
+
+
 def store_response(
     session: Session,
     questionnaire: Questionnaire,
@@ -424,39 +505,51 @@ def store_response(
     key: str,
     now: datetime | None = None,
 ) -> bool:
-    """Store one response; False (and nothing stored) when ``key`` was stored before.
+    """Store one response of checked ``answers``; False (and nothing stored) when ``key`` was stored
+    before, or the link stopped being usable since it was opened.
 
     A personal link is used up in the same transaction; a second, different submission through
     it gets :class:`LinkUnavailable` (used).
     """
     now = now or utcnow()
-    invitation = questionnaire.invitation
-    layout_id = repository.answer_layout_id(
-        session,
-        version=questionnaire.instrument.version,
-        form=questionnaire.form.id,
-        modules=",".join(questionnaire.modules),
-        item_ids=",".join(questionnaire.item_ids),
-    )
-    values = {
-        "municipality_id": invitation.municipality_id,
-        "wave_id": invitation.wave_id,
-        "professional_id": invitation.professional_id if questionnaire.about_professional else None,
-        "team_id": questionnaire.professional.team_id,
-        "form": questionnaire.form.id,
-        "layout_id": layout_id,
-        "language": language if language in LANGUAGES else DEFAULT_LANGUAGE,
-        "answers": encode_answers(questionnaire.item_ids, answers),
-        "submitted_at": now.replace(minute=0, second=0, microsecond=0),
-        "submission_key": key,
-    }
-    if invitation.kind != InvitationKind.personal:
-        return repository.insert_response(session, values)
+    asked = questionnaire.link_form
+    _ensure_layout(session, asked)  # a wave made before its layouts were (or outside the API)
+    token = questionnaire.invitation.token
+    if questionnaire.invitation.kind != InvitationKind.personal:
+        return _insert(session, token, asked, answers, language=language, key=key, now=now)
     # A personal link: the response and the link's use stand or fall together.
     with session.begin_nested() as savepoint:
-        if not repository.insert_response(session, values):
+        if not _insert(session, token, asked, answers, language=language, key=key, now=now):
             return False
-        if not repository.use_up_invitation(session, invitation.id or 0, now):
+        if not repository.use_up_invitation(session, questionnaire.invitation.id or 0, now):
             savepoint.rollback()
             raise LinkUnavailable(LinkProblem.used)
     return True
+
+
+def _insert(
+    session: Session,
+    token: str,
+    asked: LinkForm,
+    answers: Mapping[str, int | None],
+    *,
+    language: str,
+    key: str,
+    now: datetime,
+) -> bool:
+    """The one way a response row is made: see :func:`repository.insert_response`."""
+    return repository.insert_response(
+        session,
+        token=token,
+        version=asked.version,
+        form=asked.form,
+        wave_modules=asked.wave_modules,
+        layout_modules=",".join(asked.modules),
+        about_professional=asked.about_professional,
+        now=now,
+        language=language if language in LANGUAGES else DEFAULT_LANGUAGE,
+        answers=encode_answers(asked.item_ids, answers),
+        # The hour only: an exact time could be matched to the one respondent seen at that moment.
+        submitted_at=now.replace(minute=0, second=0, microsecond=0),
+        submission_key=key,
+    )

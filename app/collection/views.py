@@ -7,8 +7,6 @@ kept and a message at the question concerned; a database outage does the same wi
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -22,8 +20,9 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.collection import service
-from app.collection.service import AnswersInvalid, LinkUnavailable, Questionnaire
+from app.collection import caches, service
+from app.collection.links import LinkProblem
+from app.collection.service import LinkUnavailable, Questionnaire
 from app.db import UnitOfWorkDep
 from app.errors import DATABASE_RETRY_AFTER_SECONDS
 from app.models import Municipality
@@ -40,9 +39,7 @@ PAGE_CACHE_SIZE = 2048
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 # The link problems a new QR code solves; the page says whom to ask.
-ASK_FOR_A_NEW_CODE = frozenset(
-    {service.LinkProblem.unknown, service.LinkProblem.expired, service.LinkProblem.revoked}
-)
+ASK_FOR_A_NEW_CODE = frozenset({LinkProblem.unknown, LinkProblem.expired, LinkProblem.revoked})
 
 router = APIRouter(include_in_schema=False)
 
@@ -134,8 +131,7 @@ class FormPage:
     choices: tuple[tuple[str, str], ...]
 
 
-_pages: OrderedDict[tuple[str, str], FormPage] = OrderedDict()
-_pages_lock = threading.Lock()  # routes run in worker threads
+_pages: caches.LRU[tuple[str, str], FormPage] = caches.lru(PAGE_CACHE_SIZE)
 
 
 def form_page(token: str, questionnaire: Questionnaire, lang: str) -> FormPage:
@@ -187,11 +183,7 @@ def form_page(token: str, questionnaire: Questionnaire, lang: str) -> FormPage:
             (DONT_KNOW, instrument.scale.dont_know[lang]),
         ),
     )
-    with _pages_lock:
-        _pages[(token, lang)] = page
-        _pages.move_to_end((token, lang))
-        while len(_pages) > PAGE_CACHE_SIZE:
-            _pages.popitem(last=False)
+    _pages.put((token, lang), page)
     return page
 
 
@@ -265,8 +257,33 @@ def render_form(
     skipped: tuple[str, ...] = (),
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    context = form_context(
+        page,
+        answers=answers,
+        errors=errors,
+        submission_id=submission_id,
+        notice=notice,
+        unknown_questions=unknown_questions,
+        skipped=skipped,
+    )
+    return templates.TemplateResponse(
+        request, "respondent/form.html", context, status_code=status_code, headers=headers
+    )
+
+
+def form_context(
+    page: FormPage,
+    *,
+    answers: dict[str, str],
+    errors: dict[str, str],
+    submission_id: str,
+    notice: str | None = None,
+    unknown_questions: bool = False,
+    skipped: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """What ``respondent/form.html`` is rendered with."""
     t = texts(page.lang, page.register)
-    context: dict[str, Any] = {
+    return {
         **page.__dict__,
         "t": t,
         "other_lang": "en" if page.lang == "nl" else "nl",
@@ -281,9 +298,6 @@ def render_form(
         ),
         "send_anyway": (SEND_ANYWAY_FIELD, SEND_ANYWAY_VALUE),
     }
-    return templates.TemplateResponse(
-        request, "respondent/form.html", context, status_code=status_code, headers=headers
-    )
 
 
 def render_message(
@@ -340,7 +354,7 @@ def render_link_problem(
     t = texts(lang, register)
     reason = problem.problem
     sender = sender_of(problem.municipality)
-    if reason == service.LinkProblem.not_open and problem.wave is not None:
+    if reason == LinkProblem.not_open and problem.wave is not None:
         paragraphs = [t["link_body_not_open"].format(dag=opening_day(problem.wave.opens_at, lang))]
     else:
         paragraphs = [t[f"link_body_{reason.value}"]]
@@ -396,74 +410,60 @@ async def submit_form(request: Request, token: str, unit_of_work: UnitOfWorkDep)
 
 
 def store_or_show_again(session: Session, request: Request, token: str, posted: Posted) -> Response:
-    thanks = Response(
-        status_code=303, headers={"Location": f"/s/{quote(token, safe='')}/bedankt?lang={posted.lang}"}
-    )
+    """Submit through :func:`service.submit` and show its outcome: thanks, the form again, a link problem."""
     valid_id = 16 <= len(posted.submission_id) <= 64
     key = service.submission_key("form", posted.submission_id if valid_id else secrets.token_hex(16))
-    parsed = {name: parse_answer(value) for name, value in posted.answers.items()}
-    # The common case in one statement; anything unusual goes the whole way below.
-    if (
-        valid_id
-        and not posted.repeated
-        and service.store_through_known_link(
-            session, token, parsed, language=posted.lang, key=key, allow_skipped=posted.send_anyway
-        )
-    ):
-        return thanks
-    try:
-        questionnaire = service.open_questionnaire(session, token)
-    except LinkUnavailable as problem:
-        # A retry of a submission that was stored (and used up a personal link) is thanked again.
-        if valid_id and service.already_stored(session, key):
-            return thanks
-        return render_link_problem(request, problem, posted.lang)
-    page = form_page(token, questionnaire, posted.lang)
-    request.state.form_page = page
-    submission_id = posted.submission_id if valid_id else secrets.token_urlsafe(18)
-    try:
-        answers = service.check_answers(questionnaire, parsed)
-        if posted.repeated & set(questionnaire.item_ids):
-            raise AnswersInvalid(
-                {name: service.AnswerProblem.not_on_scale for name in posted.repeated}, answers
+    outcome = service.submit(
+        session,
+        token,
+        {name: parse_answer(value) for name, value in posted.answers.items()},
+        language=posted.lang,
+        key=key,
+        allow_skipped=posted.send_anyway,
+        repeated=frozenset(posted.repeated),
+    )
+    match outcome:
+        # A retry of a stored submission is thanked again (the form sends its answers once).
+        case service.Stored() | service.KeyReused():
+            return Response(
+                status_code=303,
+                headers={"Location": f"/s/{quote(token, safe='')}/bedankt?lang={posted.lang}"},
             )
-    except AnswersInvalid as refused:
-        known = set(questionnaire.item_ids)
-        errors = {
-            name: problem.value
-            for name, problem in refused.problems.items()
-            if name in known or name == "_form"
-        }
-        kept = {
-            name: value
-            for name, value in posted.answers.items()
-            if name in known and name not in refused.problems
-        }
-        unknown = any(
-            problem == service.AnswerProblem.unknown_question for problem in refused.problems.values()
-        )
-        return render_form(
-            request,
-            page,
-            answers=kept,
-            errors=errors,
-            submission_id=submission_id,
-            status_code=422,
-            unknown_questions=unknown,
-        )
-    skipped = () if posted.send_anyway else questionnaire.link_form.skipped_too_many(answers)
-    if skipped:
+        case service.Unusable(problem):
+            return render_link_problem(request, problem, posted.lang)
+    page = form_page(token, outcome.questionnaire, posted.lang)
+    submission_id = posted.submission_id if valid_id else secrets.token_urlsafe(18)
+    if isinstance(outcome, service.SkippedTooMany):
         # Asked once, calmly, before anything is stored: fill in the skipped questions, or send anyway.
         return render_form(
             request,
             page,
-            answers={name: value for name, value in posted.answers.items() if name in answers},
+            answers={name: value for name, value in posted.answers.items() if name in outcome.answers},
             errors={},
             submission_id=submission_id,
-            skipped=skipped,
+            skipped=outcome.skipped,
         )
-    service.store_response(session, questionnaire, answers, language=posted.lang, key=key)
-    return thanks
+    refused = outcome.refused
+    known = set(outcome.questionnaire.item_ids)
+    return render_form(
+        request,
+        page,
+        answers={
+            name: value
+            for name, value in posted.answers.items()
+            if name in known and name not in refused.problems
+        },
+        errors={
+            name: problem.value
+            for name, problem in refused.problems.items()
+            if name in known or name == "_form"
+        },
+        submission_id=submission_id,
+        status_code=422,
+        unknown_questions=any(
+            problem == service.AnswerProblem.unknown_question for problem in refused.problems.values()
+        ),
+    )
 
 
 @router.get("/s/{token}/bedankt", response_class=HTMLResponse)

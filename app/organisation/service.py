@@ -14,9 +14,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col
 
 from app.auth import Principal
+from app.collection import service as collection
+from app.collection.links import LinkProblem
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.instrument_versions.service import (
@@ -24,7 +27,7 @@ from app.instrument_versions.service import (
     instrument_for_version,
     published_instrument,
 )
-from app.models import Invitation, InvitationKind, Partner, Professional, Team, Wave
+from app.models import Invitation, Partner, Professional, Team, Wave
 from app.organisation import repository
 from app.organisation.schemas import (
     InvitationCreate,
@@ -272,6 +275,7 @@ def create_wave(*, session: Session, principal: Principal, wave_in: WaveCreate) 
         professional_feedback=wave_in.professional_feedback,
     )
     repository.add(session, wave)
+    collection.prepare_answer_layouts(session, wave)
     return wave
 
 
@@ -316,6 +320,7 @@ def update_wave(*, session: Session, principal: Principal, wave_id: int, wave_in
     if wave.closes_at is not None and wave.closes_at <= wave.opens_at:
         raise _invalid("closes_at", "closes_at must be after opens_at")
     repository.add(session, wave)
+    collection.prepare_answer_layouts(session, wave)
     return wave
 
 
@@ -345,19 +350,32 @@ def invitation_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/s/{token}"
 
 
+_STATUS = {
+    LinkProblem.revoked: InvitationStatus.revoked,
+    LinkProblem.used: InvitationStatus.used,
+    LinkProblem.expired: InvitationStatus.expired,
+}
+
+
 def invitation_status(invitation: Invitation, now: datetime | None = None) -> InvitationStatus:
-    now = now or utcnow()
-    if invitation.revoked_at is not None:
-        return InvitationStatus.revoked
-    if invitation.kind == InvitationKind.personal.value and invitation.used_at is not None:
-        return InvitationStatus.used
-    if invitation.expires_at is not None and invitation.expires_at <= now:
-        return InvitationStatus.expired
-    return InvitationStatus.active
+    """The link's own status, by the one rule of a usable link (:mod:`app.collection.links`),
+    read from the database the invitation was loaded from. Its wave's dates are the wave's."""
+    problem = collection.link_state(_session_of(invitation), invitation, now)
+    # a rule added later that names no status of its own withdraws the link, as far as its users see
+    return InvitationStatus.active if problem is None else _STATUS.get(problem, InvitationStatus.revoked)
 
 
 def wave_is_closed(wave: Wave, now: datetime | None = None) -> bool:
-    return wave.closes_at is not None and wave.closes_at <= (now or utcnow())
+    """Whether the wave's links work no more, by the one rule (:mod:`app.collection.links`)."""
+    return collection.wave_state(_session_of(wave), wave, now) is LinkProblem.closed
+
+
+def _session_of(row: Invitation | Wave) -> Session:
+    session = object_session(row)
+    if not isinstance(session, Session):  # pragma: no cover - rows here are always loaded or added
+        raise RuntimeError(f"{type(row).__name__} {row.id} is in no session")
+    session.flush()  # the rule reads the rows as this request changed them
+    return session
 
 
 def present_invitation(invitation: Invitation, *, base_url: str) -> InvitationPublic:
@@ -492,8 +510,7 @@ def _invalid_query(field: str, message: str) -> InvalidInput:
 
 
 def wave_is_open(wave: Wave, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    return wave.opens_at <= now and not wave_is_closed(wave, now)
+    return collection.wave_state(_session_of(wave), wave, now) is None
 
 
 def _sheet_wave(
@@ -555,12 +572,13 @@ def print_sheet(
     """
     professional = repository.get_professional(session, principal, professional_id)
     now = utcnow()
-    usable = [
+    candidates = [
         invitation
         for invitation in repository.invitations_of_professional(session, principal, professional)
         if _for_audience(invitation, audience)
-        and invitation_status(invitation, now) is InvitationStatus.active
     ]
+    problems = collection.link_states(session, candidates, now)
+    usable = [invitation for invitation in candidates if problems.get(invitation.id or 0) is None]
     wave = _sheet_wave(session, principal, wave_id=wave_id, usable=usable, now=now)
     entries = []
     for invitation in usable:

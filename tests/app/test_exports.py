@@ -38,6 +38,7 @@ META = [
     "team_name",
 ]
 _keys = count()
+OPENS = datetime(2025, 1, 1, tzinfo=UTC)  # the waves are open when the test stores (2025-03-04)
 
 
 def store(session: Session, invitation, answers: dict[str, int | None], *, language: str = "nl") -> None:
@@ -83,7 +84,7 @@ def world(session: Session):
     west = make_team(session, municipality, "Team Wést")
     sam = make_professional(session, noord, display_name="Sam Geheim", code="P-SAM")
     noor = make_professional(session, west, display_name="Noor Verborgen", code="P-NOOR")
-    wave = make_wave(session, municipality, name="Voorjaar 2025")
+    wave = make_wave(session, municipality, name="Voorjaar 2025", opens_at=OPENS)
     jongere_items = [item.id for item in current_instrument().form("jongere").items()]
     ouder_items = [item.id for item in current_instrument().form("ouder").items()]
     jongere = [
@@ -190,7 +191,7 @@ def test_without_form_every_form_is_exported_with_the_union_of_items(session, cl
 def test_switched_on_modules_add_their_items_and_scores(session, client):
     municipality = make_municipality(session)
     professional = make_professional(session, make_team(session, municipality))
-    wave = make_wave(session, municipality, modules=("bejegening",))
+    wave = make_wave(session, municipality, modules=("bejegening",), opens_at=OPENS)
     form = current_instrument().form("jongere")
     items = [item.id for item in form.items(("bejegening",))]
     store(session, make_invitation(session, wave, professional), {item: 5 for item in items})
@@ -212,7 +213,7 @@ def test_csv_with_bom_for_excel(session, client, world):
 
 def test_an_empty_wave_exports_the_header_only(session, client):
     municipality = make_municipality(session)
-    wave = make_wave(session, municipality)
+    wave = make_wave(session, municipality, opens_at=OPENS)
     headers = make_key(session, municipality, Scope.responses_read)
     reply = client.get(f"/api/v1/exports/responses?wave_id={wave.id}&form=jongere", headers=headers)
     assert reply.status_code == 200

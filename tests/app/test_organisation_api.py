@@ -57,11 +57,13 @@ def error_fields(response) -> set[str]:
 
 
 def add_response(session: Session, wave, professional) -> None:
-    layout = AnswerLayout(
-        instrument_version=wave.instrument_version, form="jongere", modules="", item_ids="a,b"
-    )
-    session.add(layout)
-    session.flush()
+    layout = session.exec(
+        select(AnswerLayout).where(
+            AnswerLayout.instrument_version == wave.instrument_version,
+            AnswerLayout.form == "jongere",
+            AnswerLayout.modules == "",
+        )
+    ).one()  # made with the wave
     session.add(
         Response(
             municipality_id=wave.municipality_id,
@@ -71,7 +73,7 @@ def add_response(session: Session, wave, professional) -> None:
             form="jongere",
             layout_id=layout.id,
             language="nl",
-            answers="45",
+            answers="4" * len(layout.item_ids.split(",")),
             submission_key="k" * 64,
         )
     )

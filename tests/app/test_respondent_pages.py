@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
+from app.collection import caches
 from app.collection.service import minutes_to_fill_in
 from app.models import Response
 from tests.app.test_collection import form_fields, item_ids, make_dead
@@ -226,9 +227,8 @@ def test_the_first_post_without_a_shown_form_asks_too(client, session, municipal
     _, invitation = link(session, municipality, "jongere")
     page = client.get(f"/s/{invitation.token}").text
     fields = form_fields(page)
-    from app.collection import service
 
-    service._known_links.forms.clear()  # the full path
+    caches.reset()  # as a new worker: the full path
     full = client.post(f"/s/{invitation.token}", data={**fields, item_ids(page)[0]: "1"})
     client.get(f"/s/{invitation.token}")  # the hot path
     hot = client.post(f"/s/{invitation.token}", data={**fields, item_ids(page)[0]: "1"})
@@ -257,10 +257,9 @@ def test_the_first_day_is_not_in_the_past_for_a_wave_opening_tomorrow(client, se
 
 
 def test_the_thank_you_page_from_another_process_names_the_sender(client, session, municipality):
-    from app.collection import views
 
     _, invitation = link(session, municipality, "ouder")
-    views._pages.clear()  # as if another worker showed the form
+    caches.reset()  # as if another worker showed the form
     page = client.get(f"/s/{invitation.token}/bedankt?lang=nl")
     assert page.status_code == 200
     text = visible_text(page.text)
@@ -270,12 +269,12 @@ def test_the_thank_you_page_from_another_process_names_the_sender(client, sessio
 def test_the_thank_you_page_thanks_even_when_the_database_is_down(client, session, municipality, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from app.collection import service, views
+    from app.collection import service
 
     def unreachable(*_args: object) -> None:
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    views._pages.clear()
+    caches.reset()
     monkeypatch.setattr(service, "link_sender", unreachable)
     page = client.get("/s/some-token-xxxxxxxxxxxxxxxxxxxx/bedankt?lang=nl")
     assert page.status_code == 200 and "Dank je wel!" in page.text

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from app.collection.service import prepare_answer_layouts
 from app.db import utcnow
 from app.instrument_versions.service import ensure_instrument_version_recorded, published_instrument
 from app.models import Invitation, Municipality, Professional, Wave
@@ -33,6 +34,7 @@ def make_wave(
     )
     session.add(wave)
     session.flush()
+    prepare_answer_layouts(session, wave)  # as creating a wave through the API does
     return wave
 
 

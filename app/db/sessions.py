@@ -1,172 +1,26 @@
-"""The database engine, the metadata naming convention, the per-request session and unit of work."""
+"""A request's session: committed once before the response is sent, or rolled back; the unit of work
+of the hot ``async`` routes; the reading session of SQLite; the session of a streamed body."""
 
 from __future__ import annotations
 
 import functools
-import sqlite3
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import ConnectionPoolEntry
-from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-
-from app.config import Settings, get_settings
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-SQLModel.metadata.naming_convention = NAMING_CONVENTION
-metadata: MetaData = SQLModel.metadata
 
 T = TypeVar("T")
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
-SQLITE_IMMEDIATE = "verbonden_sqlite_immediate"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Requests that never write. Everything else may write, even a GET: an API call records when its
 # key was last used, and reading professional scores or an export writes an audit row.
 READ_ONLY_PREFIXES = ("/s/", "/static/", "/healthz", "/readyz")
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; use timezone-aware UTC times (app.db.utcnow)")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # pysqlite's own transaction handling emits no BEGIN before SAVEPOINT and commits on RELEASE;
-    # take it over so transactions and savepoints behave as on PostgreSQL (SQLAlchemy's recipe).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-class _SQLiteWriters:
-    """One writer at a time per process, queued on a lock instead of SQLite's busy handler.
-
-    A writing request's transaction begins IMMEDIATE (a deferred one that reads first and writes
-    later fails at once with SQLITE_BUSY when another writer committed in between). Waiting for
-    the write lock in SQLite's busy handler means sleeping and polling, which under many
-    concurrent submissions collapses throughput; waiting on a Python lock hands the database to
-    the next writer the moment the previous one returns its connection. Other processes on the
-    same file still meet SQLite's busy timeout.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-
-    def begin(self, connection: Connection) -> None:
-        if not connection.get_execution_options().get(SQLITE_IMMEDIATE, False):
-            connection.exec_driver_sql("BEGIN")
-            return
-        info = connection.info
-        if not info.get(_HOLDS_WRITE_LOCK):
-            if not self.lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-                raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is busy"))
-            info[_HOLDS_WRITE_LOCK] = True
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            self.release(info)
-            raise
-
-    def release(self, info: dict[Any, Any]) -> None:
-        if info.pop(_HOLDS_WRITE_LOCK, False):
-            self.lock.release()
-
-    def checkin(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        # The session is closed and its transaction over: the next writer may begin.
-        self.release(record.info)
-
-
-_HOLDS_WRITE_LOCK = "verbonden_holds_write_lock"
-
-
-def writing_engine(engine: Engine) -> Engine:
-    """The engine for requests that write: on SQLite its transactions begin IMMEDIATE."""
-    return engine.execution_options(**{SQLITE_IMMEDIATE: True}) if engine.dialect.name == "sqlite" else engine
-
-
-def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
-    """Create an engine: SQLite with WAL, foreign keys and a busy timeout; PostgreSQL with a pool."""
-    url = make_url(database_url)
-    if url.drivername == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            database_url,
-            hide_parameters=True,  # tokens and answers never reach a log through an error message
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-        )
-        writers = _SQLiteWriters()
-        event.listen(engine, "connect", _set_sqlite_pragmas)
-        event.listen(engine, "begin", writers.begin)
-        event.listen(engine, "checkin", writers.checkin)
-        event.listen(engine, "invalidate", lambda _conn, record, _exc: writers.release(record.info))
-        return engine
-    return create_engine(
-        database_url,
-        hide_parameters=True,
-        # No pre-ping: it would cost a round trip on every request. A connection that died (the
-        # database restarted) fails its request with a disconnect error, SQLAlchemy then discards
-        # the whole pool, and the next request connects afresh; /readyz reports the outage.
-        pool_size=pool_size,
-        max_overflow=max(pool_size // 4, 1),
-        pool_timeout=10,
-        connect_args={"connect_timeout": 5},
-    )
-
-
-@lru_cache
-def _engine_for(database_url: str, pool_size: int) -> Engine:
-    return build_engine(database_url, pool_size=pool_size)
-
-
-def get_engine(settings: Settings | None = None) -> Engine:
-    """The one engine of this process for the configured database."""
-    settings = settings or get_settings()
-    return _engine_for(settings.database_url, settings.db_pool_size)
 
 
 class ReadSession(Session):
@@ -220,6 +74,28 @@ class ReadSession(Session):
         self.rollback()  # the read transaction; its unflushed rows are stored above
 
 
+def autocommit(session: Session) -> None:
+    """Run the session's next statements each in its own transaction, on PostgreSQL: a lookup then
+    costs one round trip instead of three (BEGIN, the query, COMMIT). Only for a session that has
+    not begun yet on an engine of its own (a request's, not a test's joined connection); a
+    single-statement write (the key's last use) is then stored when it is flushed."""
+    bind = session.get_bind()
+    if (
+        not session.in_transaction()
+        and isinstance(session.bind, Engine)
+        and bind.dialect.name == "postgresql"
+        and not isinstance(session, ReadSession)
+    ):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def end_transaction(session: Session) -> None:
+    """Commit what the session holds now (a write session), ending its transaction and returning its
+    connection; a reading session on SQLite keeps its writes for the end of the request."""
+    if not isinstance(session, ReadSession):
+        session.commit()
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed once after the route succeeds, rolled back on any error.
 
@@ -239,7 +115,14 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     except BaseException:
         await _in_thread(_end, session, commit=False)
         raise
+    if _idle(session):  # nothing to commit and no connection held (see end_transaction)
+        session.close()
+        return
     await _in_thread(_end, session, commit=True)
+
+
+def _idle(session: Session) -> bool:
+    return not (session.in_transaction() or session.new or session.dirty or session.deleted)
 
 
 class UnitOfWork:

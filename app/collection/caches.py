@@ -1,0 +1,58 @@
+"""The collection domain's per-process memory: small LRU maps, each a hint the database re-checks.
+
+Two are kept: the form a link asks (``service``: answers are checked without reading the database,
+and the one ``INSERT ... SELECT`` re-checks the link) and the rendered form page (``views``: the
+thank-you page and the outage page show it without the database). Nothing here is ever the only
+proof of anything. :func:`reset` empties every one of them (the tests call it between tests).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    """At most ``size`` entries, the least recently stored first out; safe across worker threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        return self._entries.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_all: list[LRU[object, object]] = []
+
+
+def lru(size: int) -> LRU[K, V]:
+    """A new LRU map, emptied by :func:`reset`."""
+    cache: LRU[K, V] = LRU(size)
+    _all.append(cache)  # type: ignore[arg-type]
+    return cache
+
+
+def reset() -> None:
+    """Forget everything this process remembers (as a new worker would): for tests."""
+    for cache in _all:
+        cache.clear()
