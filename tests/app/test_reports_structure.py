@@ -27,10 +27,16 @@ def selection_of(
     correlation: float = 0.4,
     seed_value: int = 11,
     missing: float = 0.02,
+    form_id: str = "jongere",
+    wave_id: int = 1,
+    shift: dict[str, float] | None = None,
 ) -> Selection:
-    """An in-memory selection of n youth responses: three correlated factors, one per core subscale."""
+    """An in-memory selection of n responses: correlated factors, one per subscale.
+
+    ``shift`` adds a constant to an item (an intercept that differs: scalar invariance fails).
+    """
     instrument = published_instrument()
-    form = instrument.form("jongere")
+    form = instrument.form(form_id)
     groups = tuple(form.subscales(modules))
     items = [item.id for item in form.items(modules)]
     rng = np.random.default_rng(seed_value)
@@ -40,16 +46,16 @@ def selection_of(
     values = np.empty((n, len(items)))
     for j, group in enumerate(groups):
         for item in group.item_ids:
-            raw = 3 + 0.9 * latent[:, j] + rng.normal(0, 0.7, size=n)
+            raw = 3 + (shift or {}).get(item, 0.0) + 0.9 * latent[:, j] + rng.normal(0, 0.7, size=n)
             values[:, items.index(item)] = np.clip(np.rint(raw), 1, 5)
     values[rng.random(values.shape) < missing] = np.nan
     matrix = AnswerMatrix(
         tuple(items), np.asfortranarray(values), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     )
     wave = Wave(
-        id=1,
+        id=wave_id,
         municipality_id=1,
-        name="Voorjaar",
+        name=f"Meting {wave_id}",
         instrument_version=instrument.version,
         modules=",".join(modules),
         opens_at=utcnow() - timedelta(days=1),
@@ -138,28 +144,142 @@ def test_each_module_is_its_own_model():
     assert list(module_model.factors) == [group.subscale for group in groups]
 
 
+def steps_equal(comparison, table: pd.DataFrame) -> None:
+    assert comparison.tested
+    assert [step.step for step in comparison.steps] == ["configural", "metric", "scalar"]
+    for step in comparison.steps:
+        for column in ("chisq", "cfi", "tli", "rmsea", "srmr"):
+            assert getattr(step, column) == pytest.approx(table.loc[step.step, column], rel=1e-12), column
+        if step.step != "configural":
+            assert step.delta_cfi == pytest.approx(table.loc[step.step, "delta_cfi"], rel=1e-12)
+            assert step.holds == table.loc[step.step, "holds"]
+
+
 def test_language_invariance_when_languages_are_given():
     selection = selection_of(800)
     languages = np.where(np.arange(800) % 2 == 0, "nl", "en").astype(object)
     model = structure.structure_report(selection, languages=languages).models[0]
-    assert model.invariance is not None and model.invariance_note is None
-    assert [step.step for step in model.invariance.steps] == ["configural", "metric", "scalar"]
+    [comparison] = model.invariance
+    assert comparison.across == "language"
     data = pd.DataFrame(selection.matrix.values, columns=list(selection.matrix.item_ids))
     data["language"] = languages
-    table = psychometrics.measurement_invariance(data, model.factors, "language")
-    assert model.invariance.steps[2].cfi == pytest.approx(table.loc["scalar", "cfi"], rel=1e-12)
-    assert model.invariance.steps[1].holds == table.loc["metric", "holds"]
-    # one language too small: not tested, and the note says what is needed
+    steps_equal(comparison, psychometrics.measurement_invariance(data, model.factors, "language"))
+    complete = data.drop(columns="language").notna().all(axis=1)
+    assert {group.label: group.n for group in comparison.groups} == {
+        "en": int(complete[languages == "en"].sum()),
+        "nl": int(complete[languages == "nl"].sum()),
+    }
+    assert all(group.compared for group in comparison.groups)
+
+
+def test_a_language_below_what_a_factor_analysis_needs_is_counted_not_fitted():
+    selection = selection_of(800)
     few = np.where(np.arange(800) < 700, "nl", "en").astype(object)
-    model = structure.structure_report(selection, languages=few).models[0]
-    assert model.invariance is None
-    assert model.invariance_note is not None and "at least 270 complete respondents" in model.invariance_note
+    [comparison] = structure.structure_report(selection, languages=few).models[0].invariance
+    assert not comparison.tested and comparison.steps == []
+    assert comparison.n_needed == 270
+    counts = {group.label: (group.n, group.compared) for group in comparison.groups}
+    assert counts["en"][0] < 270 and counts["en"][1] is False and counts["nl"][1] is True
+    assert comparison.note is not None
+    assert "needs at least 270 complete respondents in each of two languages" in comparison.note
+    assert f"en {counts['en'][0]}" in comparison.note
 
 
-def test_without_languages_the_invariance_note_says_why():
+def test_a_language_below_the_minimum_group_size_is_dropped_and_cannot_be_worked_out():
+    """Three respondents in German: not shown, not merged, and not the total minus the others."""
+    selection = selection_of(800, missing=0.0)
+    labels = np.where(np.arange(800) % 2 == 0, "nl", "en").astype(object)
+    labels[:3] = "de"
+    [comparison] = structure.structure_report(selection, languages=labels).models[0].invariance
+    shown = {group.label for group in comparison.groups}
+    assert "de" not in shown
+    assert comparison.note is not None and "de" not in comparison.note.split()
+    # the model publishes its total (n = 800): showing nl and en would give de = 800 - nl - en
+    assert len(shown) <= 1 and not comparison.tested
+    assert all(group.n >= selection.min_group_size for group in comparison.groups)
+    # with German above the minimum, the three languages are shown; it is too small to compare
+    labels[:20] = "de"
+    [comparison] = structure.structure_report(selection, languages=labels).models[0].invariance
+    assert {group.label: group.compared for group in comparison.groups} == {
+        "de": False,
+        "en": True,
+        "nl": True,
+    }
+    assert comparison.tested
+    data = pd.DataFrame(selection.matrix.values, columns=list(selection.matrix.item_ids))
+    keep = labels != "de"
+    table = psychometrics.measurement_invariance(data[keep], comparison.factors, labels[keep])
+    steps_equal(comparison, table)
+
+
+def test_without_languages_there_is_no_language_table():
     model = structure.structure_report(selection_of(600)).models[0]
-    assert model.invariance is None
-    assert model.invariance_note is not None and "not computed" in model.invariance_note
+    assert model.invariance == []
+
+
+def test_invariance_across_waves_from_both_cuts():
+    current = selection_of(700, seed_value=3, wave_id=2)
+    baseline = selection_of(600, seed_value=4, wave_id=1, shift={"jg_gz_1": 0.8})
+    report = structure.structure_report(current, baseline=baseline)
+    assert report.baseline_wave_id == 1
+    [comparison] = report.models[0].invariance
+    assert comparison.across == "wave"
+    assert [(group.label, group.wave_id) for group in comparison.groups] == [("Meting 1", 1), ("Meting 2", 2)]
+    columns = list(current.matrix.item_ids)
+    data = pd.concat(
+        [
+            pd.DataFrame(baseline.matrix.values, columns=columns).assign(wave="1"),
+            pd.DataFrame(current.matrix.values, columns=columns).assign(wave="2"),
+        ],
+        ignore_index=True,
+    )
+    table = psychometrics.measurement_invariance(data, comparison.factors, "wave")
+    steps_equal(comparison, table)
+    assert comparison.steps[2].holds is False  # an item's intercept moved between the waves
+
+
+def test_a_baseline_wave_below_the_minimum_group_size_is_dropped():
+    current = selection_of(700, wave_id=2)
+    baseline = selection_of(4, wave_id=1, missing=0.0)
+    [comparison] = structure.structure_report(current, baseline=baseline).models[0].invariance
+    assert [group.label for group in comparison.groups] == ["Meting 2"]
+    assert not comparison.tested
+    assert comparison.note is not None and "Meting 1" not in comparison.note
+
+
+def test_invariance_between_youth_and_parents_on_the_parallel_items():
+    youth = selection_of(700, seed_value=5)
+    parents = selection_of(400, seed_value=6, form_id="ouder")
+    report = structure.structure_report(youth, parallel=[parents])
+    assert report.parallel_forms == ["ouder"]
+    [comparison] = report.models[0].invariance
+    pairs = published_instrument().parallel_items("jongere", "ouder")
+    assert comparison.across == "form"
+    assert comparison.factors == {
+        subscale: [item for item in items if item in pairs]
+        for subscale, items in report.models[0].factors.items()
+    }
+    assert comparison.counterparts == {
+        item: pairs[item] for items in comparison.factors.values() for item in items
+    }
+    assert comparison.n_needed == 150  # 3 factors of 2 items: 15 free parameters
+    items = [item for members in comparison.factors.values() for item in members]
+    own = pd.DataFrame(youth.matrix.values, columns=list(youth.matrix.item_ids))[items]
+    theirs = pd.DataFrame(parents.matrix.values, columns=list(parents.matrix.item_ids))
+    theirs = theirs[[pairs[item] for item in items]].set_axis(items, axis=1)
+    data = pd.concat([own.assign(form="jongere"), theirs.assign(form="ouder")], ignore_index=True)
+    steps_equal(comparison, psychometrics.measurement_invariance(data, comparison.factors, "form"))
+    assert {group.form for group in comparison.groups} == {"jongere", "ouder"}
+
+
+def test_the_parallel_comparison_of_a_module_uses_its_own_pairs():
+    modules = ("bejegening",)
+    youth = selection_of(900, modules=modules, seed_value=8)
+    parents = selection_of(500, modules=modules, seed_value=9, form_id="ouder")
+    module_model = structure.structure_report(youth, parallel=[parents]).models[1]
+    [comparison] = module_model.invariance
+    assert comparison.counterparts is not None and comparison.counterparts["jg_bl_3"] == "ou_bl_4"
+    assert comparison.tested
 
 
 def test_the_route_needs_reports_aggregate_and_answers_below_the_minimum(client, session):
