@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,14 +13,23 @@ import pytest
 
 import psychometrics
 from app.collection.answers import AnswerMatrix
+from app.config import Settings
 from app.db import utcnow
 from app.instrument_registry import published_instrument
 from app.models import Wave
 from app.reports import structure
 from app.reports.service import Selection
 from tests.app.test_reports import read_cut, report_key, seed
+from tests.factories.collection import make_invitation, make_wave
+from tests.factories.organisation import make_key, make_municipality, make_professional, make_team
 
 STRUCTURE = "/api/v1/reports/structure"
+REFERENCE = Path(__file__).parent / "reference"
+
+
+@pytest.fixture
+def settings(database) -> Settings:
+    return database.settings(submit_rate_limit=0)  # hundreds of responses are posted from one address
 
 
 def selection_of(
@@ -316,3 +328,97 @@ def test_the_html_report_has_a_structure_section(client, session):
         f"/reports/{seeded.wave.id}", params={"form": "jongere", "lang": "en"}, headers=headers
     )
     assert "Structure: do the items measure the intended subscales?" in english.text
+
+
+def test_a_baseline_must_be_another_wave_of_the_caller(client, session):
+    seeded = seed(session, {"Noord": {"a": 6}})
+    headers = report_key(session, seeded, "reports:aggregate")
+    same = {"wave_id": seeded.wave.id, "form": "jongere", "baseline_wave_id": seeded.wave.id}
+    response = client.get(STRUCTURE, params=same, headers=headers)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    elsewhere = make_wave(session, make_municipality(session))
+    other = {"wave_id": seeded.wave.id, "form": "jongere", "baseline_wave_id": elsewhere.id}
+    assert client.get(STRUCTURE, params=other, headers=headers).status_code == 404
+    bad = {"wave_id": seeded.wave.id, "form": "jongere", "baseline_wave_id": "x"}
+    assert client.get(STRUCTURE, params=bad, headers=headers).status_code == 422
+
+
+def post_reference_data(client, session):
+    """The rows of structure_api_data.csv, posted through POST /api/v1/responses (4 professionals a form)."""
+    municipality = make_municipality(session)
+    team = make_team(session, municipality, name="Noord")
+    wave = make_wave(session, municipality)
+    professionals = [
+        make_professional(session, team, display_name=f"Naam {number}", code=f"C-{number}")
+        for number in range(4)
+    ]
+    tokens = {
+        (form, number): make_invitation(session, wave, professional, form=form).token
+        for form in ("jongere", "ouder")
+        for number, professional in enumerate(professionals)
+    }
+    write = make_key(session, municipality, "responses:write")
+    with (REFERENCE / "structure_api_data.csv").open() as file:
+        for row in csv.DictReader(file):
+            prefix = "jg_" if row["form"] == "jongere" else "ou_"
+            answers = {item: int(value) for item, value in row.items() if item.startswith(prefix)}
+            token = tokens[(row["form"], int(row["professional"]))]
+            response = client.post(
+                "/api/v1/responses",
+                json={"token": token, "answers": answers, "language": "nl"},
+                headers=write,
+            )
+            assert response.status_code == 201, response.text
+    return wave, make_key(session, municipality, "reports:aggregate")
+
+
+def test_the_route_equals_lavaan_on_data_posted_through_the_api(client, session):
+    """Youth against parents on the parallel items: every step as lavaan 0.6.14 (R script beside it)."""
+    expected = json.loads((REFERENCE / "structure_api_reference.json").read_text())
+    wave, headers = post_reference_data(client, session)
+    response = client.get(STRUCTURE, params={"wave_id": wave.id, "form": "jongere"}, headers=headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["n_responses"] == 280 and body["parallel_forms"] == ["ouder"]
+    core = body["models"][0]
+    assert core["fitted"] and core["fit"]["n"] == 280
+    for name in ("chisq", "pvalue", "cfi", "tli", "rmsea", "srmr"):
+        assert core["fit"][name] == pytest.approx(expected["core"][name], abs=1e-4), name
+    assert core["fit"]["df"] == expected["core"]["df"]
+    assert core["fit"]["rmsea_ci"] == pytest.approx(
+        [expected["core"]["rmsea.ci.lower"], expected["core"]["rmsea.ci.upper"]], abs=1e-4
+    )
+    for row in expected["core_std_all"]:
+        found = next(entry for entry in core["loadings"] if entry["item"] == row["rhs"])
+        assert found["factor"] == row["lhs"] and found["loading"] == pytest.approx(row["est.std"], abs=1e-4)
+    [forms] = [comparison for comparison in core["invariance"] if comparison["across"] == "form"]
+    assert forms["tested"]
+    assert {group["form"]: group["n"] for group in forms["groups"]} == expected["forms_n"]
+    assert forms["counterparts"] == {
+        "jg_gz_2": "ou_gz_1", "jg_gz_4": "ou_gz_4", "jg_eh_1": "ou_eh_1",
+        "jg_eh_3": "ou_eh_3", "jg_ed_2": "ou_ed_1", "jg_ed_3": "ou_ed_2",
+    }  # fmt: skip
+    for step in forms["steps"]:
+        reference = expected["forms"][step["step"]]
+        assert step["df"] == reference["df"]
+        for name in ("chisq", "pvalue", "cfi", "tli", "rmsea", "srmr"):
+            assert step[name] == pytest.approx(reference[name], abs=1e-4), (step["step"], name)
+    metric, scalar = forms["steps"][1:]
+    for position, step in enumerate((metric, scalar)):
+        assert step["delta_chisq"] == pytest.approx(expected["lrt"]["delta_chisq"][position], abs=1e-4)
+        assert step["delta_df"] == expected["lrt"]["delta_df"][position]
+        assert step["p_delta"] == pytest.approx(expected["lrt"]["p"][position], abs=1e-6)
+    # the parents' ou_ed_1 was shifted on purpose: equal loadings hold, equal intercepts do not
+    assert metric["holds"] is True and scalar["holds"] is False
+    [languages] = [comparison for comparison in core["invariance"] if comparison["across"] == "language"]
+    assert not languages["tested"] and [group["label"] for group in languages["groups"]] == ["nl"]
+    # the parent form's own report compares with the youth form the other way round
+    parent = client.get(STRUCTURE, params={"wave_id": wave.id, "form": "ouder"}, headers=headers).json()
+    assert parent["parallel_forms"] == ["jongere"]
+    assert parent["models"][0]["fitted"] is False  # 160 parents: too few for the 12-item model
+    assert "160 respondents answered every item" in parent["models"][0]["verdict"]
+    # and the HTML report shows the comparison
+    html = client.get(f"/reports/{wave.id}", params={"form": "jongere"}, headers=headers).text
+    assert "Meetinvariantie tussen vragenlijsten (parallelle items)" in html
+    assert "jg_ed_2 = ou_ed_1" in html
