@@ -222,6 +222,10 @@ class InvarianceComparison(BaseModel):
     """Complete respondents a group needs to be compared."""
     groups: list[InvarianceGroup]
     tested: bool
+    level: Literal["configural", "metric", "scalar"] | None = None
+    """The strictest step that holds along the sequence (null when not tested)."""
+    verdict: str | None = None
+    """What the level allows in plain words (null when not tested)."""
     note: str | None = None
     steps: list[InvarianceStep] = []
 

@@ -584,4 +584,27 @@ def _comparison(
         )
         for step, row in table.iterrows()
     ]
-    return InvarianceComparison(**base, tested=True, note=" ".join(notes), steps=steps)
+    level = "configural"
+    for step in steps[1:]:
+        if not step.holds:
+            break
+        level = step.step
+    return InvarianceComparison(
+        **base,
+        tested=True,
+        level=level,
+        verdict=LEVEL_VERDICTS[level].format(many=many),
+        note=" ".join(notes),
+        steps=steps,
+    )
+
+
+LEVEL_VERDICTS = {
+    "scalar": "Scalar invariance holds: the items measure the subscales alike across {many}, so their "
+    "means can be compared.",
+    "metric": "Metric invariance holds, scalar does not: the loadings are alike across {many}, so "
+    "relations (correlations) can be compared, but a difference in means may lie in the items, not "
+    "in the people.",
+    "configural": "Only configural invariance: the same subscales appear across {many}, but the items "
+    "weigh differently; compare neither means nor correlations.",
+}

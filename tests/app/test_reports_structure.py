@@ -248,6 +248,8 @@ def test_invariance_across_waves_from_both_cuts():
     table = psychometrics.measurement_invariance(data, comparison.factors, "wave")
     steps_equal(comparison, table)
     assert comparison.steps[2].holds is False  # an item's intercept moved between the waves
+    assert comparison.level == "metric" and comparison.verdict is not None
+    assert "relations (correlations) can be compared" in comparison.verdict
 
 
 def test_a_baseline_wave_below_the_minimum_group_size_is_dropped():
@@ -411,6 +413,7 @@ def test_the_route_equals_lavaan_on_data_posted_through_the_api(client, session)
         assert step["p_delta"] == pytest.approx(expected["lrt"]["p"][position], abs=1e-6)
     # the parents' ou_ed_1 was shifted on purpose: equal loadings hold, equal intercepts do not
     assert metric["holds"] is True and scalar["holds"] is False
+    assert forms["level"] == "metric"
     [languages] = [comparison for comparison in core["invariance"] if comparison["across"] == "language"]
     assert not languages["tested"] and [group["label"] for group in languages["groups"]] == ["nl"]
     # the parent form's own report compares with the youth form the other way round
@@ -422,3 +425,5 @@ def test_the_route_equals_lavaan_on_data_posted_through_the_api(client, session)
     html = client.get(f"/reports/{wave.id}", params={"form": "jongere"}, headers=headers).text
     assert "Meetinvariantie tussen vragenlijsten (parallelle items)" in html
     assert "jg_ed_2 = ou_ed_1" in html
+    assert "Metrische invariantie houdt stand, scalaire niet" in html
+    assert "metrisch" in html and "scalair" in html
