@@ -427,3 +427,44 @@ def test_the_route_equals_lavaan_on_data_posted_through_the_api(client, session)
     assert "jg_ed_2 = ou_ed_1" in html
     assert "Metrische invariantie houdt stand, scalaire niet" in html
     assert "metrisch" in html and "scalair" in html
+
+
+def test_the_answer_matrix_reads_each_response_with_its_own_language(client, session):
+    """Languages line up with the rows they belong to (one query), on both databases."""
+    from app.collection.answers import load_answer_matrix
+
+    municipality = make_municipality(session)
+    wave = make_wave(session, municipality)
+    professional = make_professional(
+        session, make_team(session, municipality), display_name="Naam a", code="C-a"
+    )
+    token = make_invitation(session, wave, professional).token
+    write = make_key(session, municipality, "responses:write")
+    items = [item.id for item in published_instrument().form("jongere").items(())]
+    posted = []
+    for number in range(12):
+        language = "en" if number % 3 == 0 else "nl"
+        value = 1 + number % 5
+        response = client.post(
+            "/api/v1/responses",
+            json={"token": token, "answers": dict.fromkeys(items, value), "language": language},
+            headers=write,
+        )
+        assert response.status_code == 201, response.text
+        posted.append((value, language))
+    matrix = load_answer_matrix(
+        session, wave_id=wave.id, form="jongere", municipality_id=municipality.id, published=False
+    )
+    with_languages = load_answer_matrix(
+        session,
+        wave_id=wave.id,
+        form="jongere",
+        municipality_id=municipality.id,
+        published=False,
+        with_languages=True,
+    )
+    assert matrix.languages is None and with_languages.languages is not None
+    # the same rows (in whatever order each query returns them)
+    assert sorted(map(tuple, with_languages.values.tolist())) == sorted(map(tuple, matrix.values.tolist()))
+    read = sorted(zip(with_languages.values[:, 0].tolist(), with_languages.languages.tolist(), strict=True))
+    assert read == sorted((float(value), language) for value, language in posted)
