@@ -15,7 +15,7 @@ import psychometrics
 from app.collection.answers import AnswerMatrix
 from app.config import Settings
 from app.db import utcnow
-from app.instrument_registry import published_instrument
+from app.instrument_registry import instrument_for_version, published_instrument
 from app.models import Wave
 from app.reports import structure
 from app.reports.service import Selection
@@ -42,12 +42,13 @@ def selection_of(
     form_id: str = "jongere",
     wave_id: int = 1,
     shift: dict[str, float] | None = None,
+    version: str | None = None,
 ) -> Selection:
     """An in-memory selection of n responses: correlated factors, one per subscale.
 
     ``shift`` adds a constant to an item (an intercept that differs: scalar invariance fails).
     """
-    instrument = published_instrument()
+    instrument = published_instrument() if version is None else instrument_for_version(version)
     form = instrument.form(form_id)
     groups = tuple(form.subscales(modules))
     items = [item.id for item in form.items(modules)]
@@ -286,6 +287,27 @@ def test_invariance_between_youth_and_parents_on_the_parallel_items():
     assert {group.form for group in comparison.groups} == {"jongere", "ouder"}
 
 
+def test_a_parent_form_below_the_minimum_group_size_is_dropped():
+    youth = selection_of(700, seed_value=5)
+    parents = selection_of(4, seed_value=6, form_id="ouder", missing=0.0)
+    [comparison] = structure.structure_report(youth, parallel=[parents]).models[0].invariance
+    assert [group.form for group in comparison.groups] == ["jongere"]
+    assert not comparison.tested and comparison.steps == []
+    assert comparison.note is not None and "ouder" not in comparison.note
+
+
+def test_waves_of_two_instrument_versions_compare_the_items_both_asked():
+    """Version 1.0 asked jg_do_3 where 1.1 asks jg_do_4: the module is compared on the rest."""
+    modules = ("bejegening",)
+    current = selection_of(900, modules=modules, seed_value=12, wave_id=2)
+    baseline = selection_of(900, modules=modules, seed_value=13, wave_id=1, version="1.0")
+    module_model = structure.structure_report(current, baseline=baseline).models[1]
+    [comparison] = module_model.invariance
+    assert comparison.factors["deur_blijft_open"] == ["jg_do_1", "jg_do_2"]
+    assert module_model.factors["deur_blijft_open"] == ["jg_do_1", "jg_do_2", "jg_do_4"]
+    assert comparison.tested
+
+
 def test_the_parallel_comparison_of_a_module_uses_its_own_pairs():
     modules = ("bejegening",)
     youth = selection_of(900, modules=modules, seed_value=8)
@@ -346,6 +368,9 @@ def test_a_baseline_must_be_another_wave_of_the_caller(client, session):
     assert client.get(STRUCTURE, params=bad, headers=headers).status_code == 422
 
 
+ENGLISH_ROWS = 3
+
+
 def post_reference_data(client, session):
     """The rows of structure_api_data.csv, posted through POST /api/v1/responses (4 professionals a form)."""
     municipality = make_municipality(session)
@@ -362,13 +387,14 @@ def post_reference_data(client, session):
     }
     write = make_key(session, municipality, "responses:write")
     with (REFERENCE / "structure_api_data.csv").open() as file:
-        for row in csv.DictReader(file):
+        for number, row in enumerate(csv.DictReader(file)):
             prefix = "jg_" if row["form"] == "jongere" else "ou_"
             answers = {item: int(value) for item, value in row.items() if item.startswith(prefix)}
             token = tokens[(row["form"], int(row["professional"]))]
+            language = "en" if number < ENGLISH_ROWS else "nl"  # three young people answer in English
             response = client.post(
                 "/api/v1/responses",
-                json={"token": token, "answers": answers, "language": "nl"},
+                json={"token": token, "answers": answers, "language": language},
                 headers=write,
             )
             assert response.status_code == 201, response.text
@@ -414,8 +440,11 @@ def test_the_route_equals_lavaan_on_data_posted_through_the_api(client, session)
     # the parents' ou_ed_1 was shifted on purpose: equal loadings hold, equal intercepts do not
     assert metric["holds"] is True and scalar["holds"] is False
     assert forms["level"] == "metric"
+    # three English answers: English is not shown, and neither is Dutch (277 = 280 - 3 would give it away)
     [languages] = [comparison for comparison in core["invariance"] if comparison["across"] == "language"]
-    assert not languages["tested"] and [group["label"] for group in languages["groups"]] == ["nl"]
+    assert not languages["tested"] and languages["groups"] == [] and languages["steps"] == []
+    assert "en" not in languages["note"].split() and "277" not in languages["note"]
+    assert '"label":"en"' not in response.text
     # the parent form's own report compares with the youth form the other way round
     parent = client.get(STRUCTURE, params={"wave_id": wave.id, "form": "ouder"}, headers=headers).json()
     assert parent["parallel_forms"] == ["jongere"]
