@@ -193,6 +193,7 @@ class InvarianceStep(BaseModel):
 
 
 InvarianceAcross = Literal["language", "wave", "form"]
+InvarianceUntested = Literal["wave_open", "no_items", "too_few", "not_estimable"]
 
 
 class InvarianceGroup(BaseModel):
@@ -222,6 +223,11 @@ class InvarianceComparison(BaseModel):
     """Complete respondents a group needs to be compared."""
     groups: list[InvarianceGroup]
     tested: bool
+    reason: InvarianceUntested | None = None
+    """Why it was not tested (null when tested): ``wave_open`` (languages: published only once the
+    wave has closed, see :mod:`app.reports.structure`), ``no_items`` (no subscale has 2 items to
+    compare), ``too_few`` (fewer than two groups have ``n_needed`` complete respondents),
+    ``not_estimable`` (the multi-group model cannot be estimated on these answers)."""
     level: Literal["configural", "metric", "scalar"] | None = None
     """The strictest step that holds along the sequence (null when not tested)."""
     verdict: str | None = None

@@ -14,14 +14,22 @@ many a factor analysis needs, instead of a fragile fit. Every fit is about the w
 Measurement invariance (configural, metric, scalar; ``psychometrics.measurement_invariance``) of
 each model is tested across three kinds of group, each read from a published cut only:
 
-- the **languages** of this form (the responses' ``language``), within this wave's cut;
+- the **languages** of this form (the responses' ``language``), within this wave's cut, and only
+  once the wave has closed (:func:`app.organisation.service.wave_is_closed`);
 - the **waves**: this wave against a baseline wave of the same municipality and form, on the items
   both asked, each wave from its own cut;
 - the **forms**: this form against the form the instrument declares parallel items with
   (``parallel`` in the definition file: youth and parent items that ask the same thing), each
   form from this wave's cut, on those items only.
 
-Disclosure: a group's count is shown only when :func:`app.reports.disclosure.suppressed_groups`
+Disclosure: waves and forms are built from whole publication batches, so two reads around a new
+cut differ by at least a batch. A language is not: a batch of five may hold four Dutch and one
+English response, so the English group could grow by one person between two cuts. The comparison
+between languages (its counts and its fits) is therefore published only once the wave has closed,
+when no response can come in and so no later cut can change a language group; before that it is
+an untested comparison with ``reason`` ``wave_open`` and no groups.
+
+A group's count is shown only when :func:`app.reports.disclosure.suppressed_groups`
 allows it (at least ``min_group_size`` respondents, and for languages, which split one published
 total, never a set of shown groups whose difference from the total reveals a smaller one). A hidden
 group is left out of the table and of the model, never merged with another group. A group needs
@@ -43,6 +51,7 @@ import psychometrics
 from app.auth import Principal
 from app.errors import InvalidInput
 from app.models import Wave
+from app.organisation.service import wave_is_closed
 from app.reports.disclosure import suppressed_groups
 from app.reports.schemas import (
     FactorLoading,
@@ -168,7 +177,8 @@ def structure_report(
 
     ``languages`` gives each response's language (one per row of the selection's matrix; default
     the matrix's own, when it was read with them): each model is then tested for measurement
-    invariance across the languages. ``baseline``: the same form in a baseline wave, for
+    invariance across the languages, once the selection's wave has closed (before that the
+    comparison says so, without groups or numbers). ``baseline``: the same form in a baseline wave, for
     invariance across waves. ``parallel``: other forms of the same wave, for invariance across
     forms on the items the instrument declares parallel.
     """
@@ -421,7 +431,9 @@ def _invariance_tables(
 ) -> list[InvarianceComparison]:
     """The invariance comparisons of one (fitted) model; only the kinds of group that were asked."""
     tables = []
-    if languages is not None:
+    if languages is not None and not wave_is_closed(selection.wave):
+        tables.append(_languages_after_closing(factors))
+    elif languages is not None:
         labels = np.asarray(languages, dtype=object)
         if labels.shape != (len(data),):
             raise ValueError(
@@ -439,6 +451,27 @@ def _invariance_tables(
     for other in parallel:
         tables.append(_form_comparison(selection, groups, factors, data, other))
     return tables
+
+
+LANGUAGES_AFTER_CLOSING = (
+    "Not tested yet. The comparison between languages appears once the wave has closed. A language "
+    "is not a publication batch: between two cuts a language group can grow by one person, so its "
+    "numbers are published only when no cut can follow."
+)
+
+
+def _languages_after_closing(factors: dict[str, list[str]]) -> InvarianceComparison:
+    """The language comparison of a wave that is still open: no groups, no counts, no fits."""
+    usable = {factor: items for factor, items in factors.items() if len(items) >= 2}
+    return InvarianceComparison(
+        across="language",
+        factors=usable,
+        n_needed=respondents_needed(usable) if usable else MIN_RESPONDENTS,
+        groups=[],
+        tested=False,
+        reason="wave_open",
+        note=LANGUAGES_AFTER_CLOSING,
+    )
 
 
 def _wave_comparison(
@@ -543,7 +576,10 @@ def _comparison(
     base = {"across": across, "factors": usable, "n_needed": needed, "groups": groups}
     if not usable:
         return InvarianceComparison(
-            **base, tested=False, note=f"Not tested: no subscale has 2 items to compare across {many}."
+            **base,
+            tested=False,
+            reason="no_items",
+            note=f"Not tested: no subscale has 2 items to compare across {many}.",
         )
     if len(compared) < 2:
         shown_counts = ", ".join(f"{group.label} {group.n}" for group in groups) or f"no {one} to show"
@@ -552,7 +588,7 @@ def _comparison(
             f"Not tested: invariance across {many} needs at least {needed} complete respondents in "
             f"each of two {many} ({shown_counts}).",
         )
-        return InvarianceComparison(**base, tested=False, note=" ".join(notes))
+        return InvarianceComparison(**base, tested=False, reason="too_few", note=" ".join(notes))
     subset = pd.concat(
         [frames[index][1].loc[complete_rows[index], items] for index in compared], ignore_index=True
     )
@@ -563,7 +599,7 @@ def _comparison(
         table = psychometrics.measurement_invariance(subset, usable, "_group")
     except ValueError as exc:
         notes.insert(0, f"Invariance across {many} cannot be tested: {str(exc).rstrip('.')}.")
-        return InvarianceComparison(**base, tested=False, note=" ".join(notes))
+        return InvarianceComparison(**base, tested=False, reason="not_estimable", note=" ".join(notes))
     steps = [
         InvarianceStep(
             step=step,

@@ -43,10 +43,12 @@ def selection_of(
     wave_id: int = 1,
     shift: dict[str, float] | None = None,
     version: str | None = None,
+    closed: bool = False,
 ) -> Selection:
     """An in-memory selection of n responses: correlated factors, one per subscale.
 
     ``shift`` adds a constant to an item (an intercept that differs: scalar invariance fails).
+    ``closed``: the wave closed yesterday (its languages are compared only then).
     """
     instrument = published_instrument() if version is None else instrument_for_version(version)
     form = instrument.form(form_id)
@@ -71,7 +73,8 @@ def selection_of(
         name=f"Meting {wave_id}",
         instrument_version=instrument.version,
         modules=",".join(modules),
-        opens_at=utcnow() - timedelta(days=1),
+        opens_at=utcnow() - timedelta(days=2),
+        closes_at=utcnow() - timedelta(days=1) if closed else None,
     )
     return Selection(wave, instrument, form, modules, groups, matrix, 5)
 
@@ -169,7 +172,7 @@ def steps_equal(comparison, table: pd.DataFrame) -> None:
 
 
 def test_language_invariance_when_languages_are_given():
-    selection = selection_of(800)
+    selection = selection_of(800, closed=True)
     languages = np.where(np.arange(800) % 2 == 0, "nl", "en").astype(object)
     model = structure.structure_report(selection, languages=languages).models[0]
     [comparison] = model.invariance
@@ -186,21 +189,21 @@ def test_language_invariance_when_languages_are_given():
 
 
 def test_a_language_below_what_a_factor_analysis_needs_is_counted_not_fitted():
-    selection = selection_of(800)
+    selection = selection_of(800, closed=True)
     few = np.where(np.arange(800) < 700, "nl", "en").astype(object)
     [comparison] = structure.structure_report(selection, languages=few).models[0].invariance
     assert not comparison.tested and comparison.steps == []
     assert comparison.n_needed == 270
     counts = {group.label: (group.n, group.compared) for group in comparison.groups}
     assert counts["en"][0] < 270 and counts["en"][1] is False and counts["nl"][1] is True
-    assert comparison.note is not None
+    assert comparison.reason == "too_few" and comparison.note is not None
     assert "needs at least 270 complete respondents in each of two languages" in comparison.note
     assert f"en {counts['en'][0]}" in comparison.note
 
 
 def test_a_language_below_the_minimum_group_size_is_dropped_and_cannot_be_worked_out():
     """Three respondents in German: not shown, not merged, and not the total minus the others."""
-    selection = selection_of(800, missing=0.0)
+    selection = selection_of(800, missing=0.0, closed=True)
     labels = np.where(np.arange(800) % 2 == 0, "nl", "en").astype(object)
     labels[:3] = "de"
     [comparison] = structure.structure_report(selection, languages=labels).models[0].invariance
@@ -223,6 +226,19 @@ def test_a_language_below_the_minimum_group_size_is_dropped_and_cannot_be_worked
     keep = labels != "de"
     table = psychometrics.measurement_invariance(data[keep], comparison.factors, labels[keep])
     steps_equal(comparison, table)
+
+
+def test_languages_are_compared_only_once_the_wave_has_closed():
+    """Before closing: no groups, no counts, no fits, and the reason; the same answers after closing."""
+    languages = np.where(np.arange(800) % 2 == 0, "nl", "en").astype(object)
+    [before] = structure.structure_report(selection_of(800), languages=languages).models[0].invariance
+    assert before.across == "language" and not before.tested and before.reason == "wave_open"
+    assert before.groups == [] and before.steps == [] and before.level is None
+    assert before.note is not None
+    assert "The comparison between languages appears once the wave has closed." in before.note
+    assert before.n_needed == 270
+    [after] = structure.structure_report(selection_of(800, closed=True), languages=languages).models[0].invariance
+    assert after.tested and after.reason is None and {group.label for group in after.groups} == {"en", "nl"}
 
 
 def test_without_languages_there_is_no_language_table():
