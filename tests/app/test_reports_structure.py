@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 import psychometrics
 from app.collection.answers import AnswerMatrix
+from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
 from app.config import Settings
 from app.db import utcnow
 from app.instrument_registry import instrument_for_version, published_instrument
@@ -237,7 +239,9 @@ def test_languages_are_compared_only_once_the_wave_has_closed():
     assert before.note is not None
     assert "The comparison between languages appears once the wave has closed." in before.note
     assert before.n_needed == 270
-    [after] = structure.structure_report(selection_of(800, closed=True), languages=languages).models[0].invariance
+    [after] = (
+        structure.structure_report(selection_of(800, closed=True), languages=languages).models[0].invariance
+    )
     assert after.tested and after.reason is None and {group.label for group in after.groups} == {"en", "nl"}
 
 
@@ -513,3 +517,100 @@ def test_the_answer_matrix_reads_each_response_with_its_own_language(client, ses
     assert sorted(map(tuple, with_languages.values.tolist())) == sorted(map(tuple, matrix.values.tolist()))
     read = sorted(zip(with_languages.values[:, 0].tolist(), with_languages.languages.tolist(), strict=True))
     assert read == sorted((float(value), language) for value, language in posted)
+
+
+# -- the comparison between languages waits for the wave to close ----------------------------------
+
+LANGUAGES_LATER_NL = "De vergelijking tussen talen verschijnt als de meting is afgesloten."
+LANGUAGES_LATER_EN = "The comparison between languages appears once the wave has closed."
+LANGUAGE_REGION = 'aria-label="Meetinvariantie tussen talen, kernsubschalen"'
+
+
+def store_youth(session, wave, professional, languages: list[str], rng: np.random.Generator) -> None:
+    """One response per language given, with three correlated factors (as ``selection_of``)."""
+    groups = published_instrument().form("jongere").subscales(())
+    cov = np.full((3, 3), 0.4) + 0.6 * np.eye(3)
+    for language in languages:
+        latent = rng.multivariate_normal(np.zeros(3), cov)
+        answers = {
+            item: int(np.clip(np.rint(3 + 0.9 * latent[j] + rng.normal(0, 0.7)), 1, 5))
+            for j, group in enumerate(groups)
+            for item in group.item_ids
+        }
+        questionnaire = open_questionnaire(session, make_invitation(session, wave, professional).token)
+        store_response(
+            session,
+            questionnaire,
+            check_answers(questionnaire, answers),
+            language=language,
+            key=submission_key("structure-test", secrets.token_hex(8)),
+        )
+
+
+def languages_wave(session):
+    """600 young people, every other one in English, about four professionals: all published."""
+    municipality = make_municipality(session)
+    team = make_team(session, municipality, name="Noord")
+    wave = make_wave(session, municipality, opens_at=utcnow() - timedelta(days=10))
+    rng = np.random.default_rng(21)
+    for number in range(4):
+        professional = make_professional(session, team, display_name=f"Naam {number}", code=f"C-{number}")
+        store_youth(session, wave, professional, ["nl", "en"] * 75, rng)
+    return wave, team, rng, make_key(session, municipality, "reports:aggregate")
+
+
+def language_part(body: dict) -> dict:
+    [languages] = [entry for entry in body["models"][0]["invariance"] if entry["across"] == "language"]
+    return languages
+
+
+def close(session, wave: Wave) -> None:
+    wave.closes_at = utcnow() - timedelta(minutes=1)
+    session.add(wave)
+    session.flush()
+
+
+def test_the_route_and_page_show_the_languages_only_once_the_wave_has_closed(client, session):
+    wave, _, _, headers = languages_wave(session)
+    params = {"wave_id": wave.id, "form": "jongere"}
+    response = client.get(STRUCTURE, params=params, headers=headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["n_responses"] == 600 and body["models"][0]["fitted"]
+    languages = language_part(body)
+    assert languages["tested"] is False and languages["reason"] == "wave_open"
+    assert languages["groups"] == [] and languages["steps"] == [] and languages["level"] is None
+    assert LANGUAGES_LATER_EN in languages["note"]
+    assert '"label":"en"' not in response.text and '"label":"nl"' not in response.text
+    html = client.get(f"/reports/{wave.id}", params={"form": "jongere"}, headers=headers).text
+    assert "Meetinvariantie tussen talen" in html and LANGUAGES_LATER_NL in html
+    assert LANGUAGE_REGION not in html and "<td>en</td>" not in html and "<td>nl</td>" not in html
+    english = client.get(f"/reports/{wave.id}", params={"form": "jongere", "lang": "en"}, headers=headers)
+    assert LANGUAGES_LATER_EN in english.text and "<td>en</td>" not in english.text
+
+    close(session, wave)
+    languages = language_part(client.get(STRUCTURE, params=params, headers=headers).json())
+    assert languages["tested"] is True and languages["reason"] is None
+    assert {group["label"]: group["n"] for group in languages["groups"]} == {"en": 300, "nl": 300}
+    assert [step["step"] for step in languages["steps"]] == ["configural", "metric", "scalar"]
+    assert all(step["cfi"] is not None for step in languages["steps"])
+    html = client.get(f"/reports/{wave.id}", params={"form": "jongere"}, headers=headers).text
+    assert LANGUAGE_REGION in html and "<td>en</td>" in html and "<td>300</td>" in html
+    assert LANGUAGES_LATER_NL not in html
+
+
+def test_two_reads_around_one_new_response_publish_the_same_languages(client, session):
+    """A batch of five for a new professional holds four Dutch answers and one English one: the cut
+    that publishes it adds five to the model, and the language part is the same before and after."""
+    wave, team, rng, headers = languages_wave(session)
+    params = {"wave_id": wave.id, "form": "jongere"}
+    professional = make_professional(session, team, display_name="Naam nieuw", code="C-nieuw")
+    store_youth(session, wave, professional, ["nl", "nl", "nl", "nl"], rng)
+    before = client.get(STRUCTURE, params=params, headers=headers).json()
+    assert before["n_responses"] == 600  # four answers wait for a fifth
+    store_youth(session, wave, professional, ["en"], rng)
+    after = client.get(STRUCTURE, params=params, headers=headers).json()
+    assert after["n_responses"] == 605  # one new response: its batch of five is published
+    assert after["models"][0]["fit"] != before["models"][0]["fit"]
+    assert language_part(after) == language_part(before)
+    assert language_part(after)["groups"] == [] and language_part(after)["steps"] == []
