@@ -193,7 +193,7 @@ class InvarianceStep(BaseModel):
 
 
 InvarianceAcross = Literal["language", "wave", "form"]
-InvarianceUntested = Literal["wave_open", "no_items", "too_few", "not_estimable"]
+InvarianceUntested = Literal["wave_open", "retention", "no_items", "too_few", "not_estimable"]
 
 
 class InvarianceGroup(BaseModel):
@@ -225,7 +225,8 @@ class InvarianceComparison(BaseModel):
     tested: bool
     reason: InvarianceUntested | None = None
     """Why it was not tested (null when tested): ``wave_open`` (languages: published only once the
-    wave has closed, see :mod:`app.reports.structure`), ``no_items`` (no subscale has 2 items to
+    wave has closed, see :mod:`app.reports.structure`), ``retention`` (languages: no longer
+    published once retention has begun to delete the wave's batches), ``no_items`` (no subscale has 2 items to
     compare), ``too_few`` (fewer than two groups have ``n_needed`` complete respondents),
     ``not_estimable`` (the multi-group model cannot be estimated on these answers)."""
     level: Literal["configural", "metric", "scalar"] | None = None

@@ -27,7 +27,9 @@ cut differ by at least a batch. A language is not: a batch of five may hold four
 English response, so the English group could grow by one person between two cuts. The comparison
 between languages (its counts and its fits) is therefore published only once the wave has closed,
 when no response can come in and so no later cut can change a language group; before that it is
-an untested comparison with ``reason`` ``wave_open`` and no groups.
+an untested comparison with ``reason`` ``wave_open`` and no groups. Retention deletes whole
+batches too, so once it has deleted some of a closed wave's batches the language comparison is
+withdrawn again (``reason`` ``retention``): it is published for one state of the wave only.
 
 A group's count is shown only when :func:`app.reports.disclosure.suppressed_groups`
 allows it (at least ``min_group_size`` respondents, and for languages, which split one published
@@ -52,6 +54,7 @@ from app.auth import Principal
 from app.errors import InvalidInput
 from app.models import Wave
 from app.organisation.service import wave_is_closed
+from app.publication import service as publication
 from app.reports.disclosure import suppressed_groups
 from app.reports.schemas import (
     FactorLoading,
@@ -163,7 +166,14 @@ def structure_of_waves(
     selection = select(wave, form, with_languages=True)
     baseline = select(baseline_wave, form) if baseline_wave is not None else None
     others = [select(wave, other) for other in selection.instrument.parallel_forms(form)]
-    return structure_report(selection, baseline=baseline, parallel=others)
+    languages_shown: LanguagesShown = "wave_open"
+    if wave_is_closed(wave):
+        languages_shown = "yes" if publication.cuts_intact(session, wave) else "retention"
+    return structure_report(selection, baseline=baseline, parallel=others, languages_shown=languages_shown)
+
+
+LanguagesShown = Literal["yes", "wave_open", "retention"]
+"""Whether the comparison between languages is published, or why not."""
 
 
 def structure_report(
@@ -172,23 +182,37 @@ def structure_report(
     languages: Sequence[str] | npt.NDArray[np.object_] | None = None,
     baseline: Selection | None = None,
     parallel: Sequence[Selection] = (),
+    languages_shown: LanguagesShown | None = None,
 ) -> StructureReport:
     """The structure report of a selection (all from published cuts).
 
     ``languages`` gives each response's language (one per row of the selection's matrix; default
     the matrix's own, when it was read with them): each model is then tested for measurement
-    invariance across the languages, once the selection's wave has closed (before that the
-    comparison says so, without groups or numbers). ``baseline``: the same form in a baseline wave, for
-    invariance across waves. ``parallel``: other forms of the same wave, for invariance across
-    forms on the items the instrument declares parallel.
+    invariance across the languages when ``languages_shown`` is ``"yes"`` (default: once the
+    selection's wave has closed; :func:`structure_of_waves` also withdraws them once retention has
+    deleted some of the wave's batches). Otherwise the comparison says why, without groups or
+    numbers. ``baseline``: the same form in a baseline wave, for invariance across waves.
+    ``parallel``: other forms of the same wave, for invariance across forms on the items the
+    instrument declares parallel.
     """
     if languages is None:
         languages = selection.matrix.languages
+    if languages_shown is None:
+        languages_shown = "yes" if wave_is_closed(selection.wave) else "wave_open"
     blocks: dict[str | None, list[ScoringGroup]] = {}
     for group in selection.groups:
         blocks.setdefault(group.module, []).append(group)
     models = [
-        _model(selection, CORE if module is None else module, module, groups, languages, baseline, parallel)
+        _model(
+            selection,
+            CORE if module is None else module,
+            module,
+            groups,
+            languages,
+            languages_shown,
+            baseline,
+            parallel,
+        )
         for module, groups in blocks.items()
     ]
     warnings: list[str] = []
@@ -230,6 +254,7 @@ def _model(
     module: str | None,
     groups: list[ScoringGroup],
     languages: Sequence[str] | npt.NDArray[np.object_] | None,
+    languages_shown: LanguagesShown,
     baseline: Selection | None,
     parallel: Sequence[Selection],
 ) -> StructureModel:
@@ -295,7 +320,9 @@ def _model(
         factor_correlations = _matrix(correlations)
         disattenuated, reliabilities = _disattenuated(selection, groups, warnings)
         warnings.extend(_distinctness_warnings(names, correlations, disattenuated))
-    invariance = _invariance_tables(selection, groups, factors, data, languages, baseline, parallel)
+    invariance = _invariance_tables(
+        selection, groups, factors, data, languages, languages_shown, baseline, parallel
+    )
     return StructureModel(
         **base,
         fitted=True,
@@ -426,13 +453,14 @@ def _invariance_tables(
     factors: dict[str, list[str]],
     data: pd.DataFrame,
     languages: Sequence[str] | npt.NDArray[np.object_] | None,
+    languages_shown: LanguagesShown,
     baseline: Selection | None,
     parallel: Sequence[Selection],
 ) -> list[InvarianceComparison]:
     """The invariance comparisons of one (fitted) model; only the kinds of group that were asked."""
     tables = []
-    if languages is not None and not wave_is_closed(selection.wave):
-        tables.append(_languages_after_closing(factors))
+    if languages is not None and languages_shown != "yes":
+        tables.append(_languages_withheld(factors, languages_shown))
     elif languages is not None:
         labels = np.asarray(languages, dtype=object)
         if labels.shape != (len(data),):
@@ -453,15 +481,20 @@ def _invariance_tables(
     return tables
 
 
-LANGUAGES_AFTER_CLOSING = (
-    "Not tested yet. The comparison between languages appears once the wave has closed. A language "
-    "is not a publication batch: between two cuts a language group can grow by one person, so its "
-    "numbers are published only when no cut can follow."
-)
+LANGUAGES_WITHHELD = {
+    "wave_open": "Not tested yet. The comparison between languages appears once the wave has closed. "
+    "A language is not a publication batch: between two cuts a language group can grow by one "
+    "person, so its numbers are published only when no cut can follow.",
+    "retention": "No longer shown: retention has begun to delete this wave's answers (by whole "
+    "batches, which can change a language group by one person), so the comparison between "
+    "languages is withdrawn.",
+}
 
 
-def _languages_after_closing(factors: dict[str, list[str]]) -> InvarianceComparison:
-    """The language comparison of a wave that is still open: no groups, no counts, no fits."""
+def _languages_withheld(
+    factors: dict[str, list[str]], why: Literal["wave_open", "retention"]
+) -> InvarianceComparison:
+    """The language comparison while it may not be published: no groups, no counts, no fits."""
     usable = {factor: items for factor, items in factors.items() if len(items) >= 2}
     return InvarianceComparison(
         across="language",
@@ -469,8 +502,8 @@ def _languages_after_closing(factors: dict[str, list[str]]) -> InvarianceCompari
         n_needed=respondents_needed(usable) if usable else MIN_RESPONDENTS,
         groups=[],
         tested=False,
-        reason="wave_open",
-        note=LANGUAGES_AFTER_CLOSING,
+        reason=why,
+        note=LANGUAGES_WITHHELD[why],
     )
 
 

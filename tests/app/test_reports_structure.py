@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sqlmodel import col, select
 
 import psychometrics
 from app.collection.answers import AnswerMatrix
@@ -18,7 +19,7 @@ from app.collection.service import check_answers, open_questionnaire, store_resp
 from app.config import Settings
 from app.db import utcnow
 from app.instrument_registry import instrument_for_version, published_instrument
-from app.models import Wave
+from app.models import Response, Wave
 from app.reports import structure
 from app.reports.service import Selection
 from tests.app.test_reports import read_cut, report_key, seed
@@ -614,3 +615,26 @@ def test_two_reads_around_one_new_response_publish_the_same_languages(client, se
     assert after["models"][0]["fit"] != before["models"][0]["fit"]
     assert language_part(after) == language_part(before)
     assert language_part(after)["groups"] == [] and language_part(after)["steps"] == []
+
+
+def test_the_languages_are_withdrawn_once_retention_deletes_a_batch_of_the_wave(client, session):
+    """Retention deletes whole batches, which can change a language by one person: after its first
+    deletion the closed wave's language comparison is no longer published."""
+    wave, _, _, headers = languages_wave(session)
+    params = {"wave_id": wave.id, "form": "jongere"}
+    assert client.get(STRUCTURE, params=params, headers=headers).json()["n_responses"] == 600  # the cut
+    close(session, wave)
+    assert language_part(client.get(STRUCTURE, params=params, headers=headers).json())["tested"]
+    published = session.exec(
+        select(Response).where(Response.wave_id == wave.id, col(Response.cut_id).is_not(None)).limit(5)
+    ).all()
+    for response in published:  # as retention would: published responses go
+        session.delete(response)
+    session.flush()
+    body = client.get(STRUCTURE, params=params, headers=headers).json()
+    assert body["n_responses"] == 595 and body["models"][0]["fitted"]
+    languages = language_part(body)
+    assert languages["tested"] is False and languages["reason"] == "retention"
+    assert languages["groups"] == [] and languages["steps"] == []
+    html = client.get(f"/reports/{wave.id}", params={"form": "jongere"}, headers=headers).text
+    assert "De vergelijking tussen talen wordt niet meer getoond" in html and "<td>en</td>" not in html
