@@ -638,3 +638,21 @@ def test_the_languages_are_withdrawn_once_retention_deletes_a_batch_of_the_wave(
     assert languages["groups"] == [] and languages["steps"] == []
     html = client.get(f"/reports/{wave.id}", params={"form": "jongere"}, headers=headers).text
     assert "De vergelijking tussen talen wordt niet meer getoond" in html and "<td>en</td>" not in html
+
+
+def test_a_closed_wave_cannot_be_reopened(client, session):
+    """The language comparison relies on it: after closing, no later cut can follow (409)."""
+    municipality = make_municipality(session)
+    manage = make_key(session, municipality, "manage")
+    closed = make_wave(
+        session, municipality, opens_at=utcnow() - timedelta(days=30), closes_at=utcnow() - timedelta(days=1)
+    )
+    url = f"/api/v1/waves/{closed.id}"
+    for closes_at in (None, (utcnow() + timedelta(days=30)).isoformat()):
+        response = client.patch(url, json={"closes_at": closes_at}, headers=manage)
+        assert response.status_code == 409, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert client.patch(url, json={"name": "Najaar"}, headers=manage).status_code == 200
+    still_open = make_wave(session, municipality, closes_at=utcnow() + timedelta(days=3))
+    later = {"closes_at": (utcnow() + timedelta(days=30)).isoformat()}
+    assert client.patch(f"/api/v1/waves/{still_open.id}", json=later, headers=manage).status_code == 200
