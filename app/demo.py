@@ -203,6 +203,16 @@ class FormModel:
         ]
 
 
+ENGLISH_OF_FIVE = (2, 4)
+"""Two in five young people answer in English: enough for the structure report's invariance
+across languages to be tested in the demo (it needs hundreds of complete responses per language)."""
+
+
+def _language(form: str, number: int) -> str:
+    """The language of a simulated response: fixed by its number, so the answers stay as seeded."""
+    return "en" if form == "jongere" and number % 5 in ENGLISH_OF_FIVE else "nl"
+
+
 def _form_model(rng: np.random.Generator, form: str, modules: tuple[str, ...]) -> FormModel:
     definition = published_instrument().form(form)
     modules = tuple(module for module in modules if module in definition.modules)
@@ -253,7 +263,7 @@ def _store_simulated(
                 team_id=professional.team_id,
                 form=form,
                 layout_id=layout.id,  # type: ignore[arg-type]
-                language="nl",
+                language=_language(form, number),
                 answers=encode_answers(item_ids, simulated),
                 submitted_at=submitted,
                 submission_key=submission_key("demo", f"{wave.id}:{professional.id}:{form}:{key}:{number}"),
@@ -326,6 +336,7 @@ def _create_demo_data(session: Session, municipality: Municipality) -> int:
     The structure: three correlated but distinct factors per form (latent r = .50), each item a
     1..5 cut of a factor with loading .76-.86 (alphas near .80), items that differ in level,
     "weet ik niet" on 0.5-6 % of each item, respondents who skip a question or stop halfway;
+    two in five young people answering in English (the same model: the translation measures alike);
     differences between teams and professionals (ICC near .15); professionals with 2-4 responses
     beside ones with a hundred; one self-report (form ``professional``) per professional and wave;
     a second wave in which every score rises a little and two teams clearly.

@@ -340,6 +340,22 @@ class Scale(_Frozen):
         return self.min + self.max - value
 
 
+class ParallelItems(_Frozen):
+    """Items of two forms that ask the same thing of different respondents (a youth and a parent item).
+
+    ``items`` maps an item of the first form to its counterpart in the second; both must sit in
+    subscales with the same id. The structure report tests measurement invariance between the two
+    forms on these items. The declaration is about analysis, not about what respondents see: it is
+    not part of the content hash (:attr:`Instrument.content_hash`), so it may be added to a
+    published version's file.
+    """
+
+    forms: tuple[Identifier, Identifier]
+    items: Mapping[
+        Annotated[str, StringConstraints(strict=True)], Annotated[str, StringConstraints(strict=True)]
+    ] = Field(min_length=1)
+
+
 class Instrument(_Frozen):
     """One published version of the questionnaire."""
 
@@ -350,6 +366,8 @@ class Instrument(_Frozen):
     neutral_name: ShortText
     scale: Scale
     forms: Mapping[Identifier, Form] = Field(min_length=1)
+    parallel: tuple[ParallelItems, ...] = ()
+    """Items the forms share in meaning (for invariance between forms); not hashed."""
 
     @field_validator("forms", mode="before")
     @classmethod
@@ -433,7 +451,83 @@ class Instrument(_Frozen):
                             f"{self.scale.max}) has no two ends to mirror between",
                         )
 
+        yield from self._parallel_problems()
+
+    def _parallel_problems(self) -> Iterator[Problem]:
+        paired_forms: set[frozenset[str]] = set()
+        for index, declaration in enumerate(self.parallel):
+            path = f"parallel[{index}]"
+            first, second = declaration.forms
+            unknown = [form for form in declaration.forms if form not in self.forms]
+            if unknown:
+                yield Problem(
+                    f"{path}.forms",
+                    f"no form {', '.join(repr(form) for form in unknown)}; forms: {', '.join(self.forms)}",
+                )
+                continue
+            if first == second:
+                yield Problem(
+                    f"{path}.forms", f"a form is parallel to another form, not to itself ({first!r})"
+                )
+                continue
+            if frozenset(declaration.forms) in paired_forms:
+                yield Problem(f"{path}.forms", f"forms {first!r} and {second!r} are declared parallel twice")
+            paired_forms.add(frozenset(declaration.forms))
+            subscale_of = {
+                form: {
+                    item: group.subscale
+                    for group in self.forms[form].subscales(self.forms[form].modules)
+                    for item in group.item_ids
+                }
+                for form in declaration.forms
+            }
+            counterparts: dict[str, str] = {}
+            for item, counterpart in declaration.items.items():
+                item_path = f"{path}.items.{item}"
+                if item not in subscale_of[first]:
+                    yield Problem(item_path, f"form {first!r} has no item {item!r}")
+                    continue
+                if counterpart not in subscale_of[second]:
+                    yield Problem(item_path, f"form {second!r} has no item {counterpart!r}")
+                    continue
+                if counterpart in counterparts:
+                    yield Problem(
+                        item_path,
+                        f"item {counterpart!r} is already the counterpart of {counterparts[counterpart]!r}; "
+                        "each item has one counterpart",
+                    )
+                    continue
+                counterparts[counterpart] = item
+                if subscale_of[first][item] != subscale_of[second][counterpart]:
+                    yield Problem(
+                        item_path,
+                        f"{item!r} is in subscale {subscale_of[first][item]!r} but {counterpart!r} in "
+                        f"{subscale_of[second][counterpart]!r}; parallel items measure the same subscale",
+                    )
+
     # -- what the service and the exports use ---------------------------------------------------------
+
+    def parallel_items(self, form_id: str, other_form_id: str) -> dict[str, str]:
+        """The items of ``form_id`` declared parallel to items of ``other_form_id``: item -> counterpart.
+
+        Empty when the two forms declare nothing parallel (in either order).
+        """
+        for declaration in self.parallel:
+            if declaration.forms == (form_id, other_form_id):
+                return dict(declaration.items)
+            if declaration.forms == (other_form_id, form_id):
+                return {counterpart: item for item, counterpart in declaration.items.items()}
+        return {}
+
+    def parallel_forms(self, form_id: str) -> list[str]:
+        """The forms with items declared parallel to ``form_id``'s, in the order declared."""
+        return [
+            other
+            for declaration in self.parallel
+            if form_id in declaration.forms
+            for other in declaration.forms
+            if other != form_id
+        ]
 
     def form(self, form_id: str) -> Form:
         """The form with this id; ValueError naming the forms that exist otherwise."""
@@ -461,10 +555,13 @@ class Instrument(_Frozen):
     def content_hash(self) -> str:
         """SHA-256 (hex) of the canonical content: independent of YAML layout, comments and key order,
         but changed by any change of wording, id, reverse flag, scale label or the order of items,
-        subscales or modules (the order respondents see)."""
-        canonical = json.dumps(
-            _ordered(self.to_dict()), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
+        subscales or modules (the order respondents see). The ``parallel`` declaration is left out:
+        it says how to analyse the answers, not what was asked, so declaring it for a published
+        version keeps that version's hash (and so the responses recorded against it) valid."""
+        content = self.to_dict()
+        # What respondents see and how answers are scored; the parallel declaration is analysis.
+        content.pop("parallel", None)
+        canonical = json.dumps(_ordered(content), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

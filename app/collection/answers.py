@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +28,8 @@ class AnswerMatrix:
     ``dont_know`` marks the cells where "weet ik niet" was chosen (NaN in ``values``, like a
     skipped item), same shape and order, so a report can show the don't-know share per item:
     ``matrix.dont_know[rows, column].mean()``. None when the matrix was built without it.
+    ``languages`` gives each row's language (``nl``, ``en``, ...) when the matrix was read with
+    ``with_languages=True`` (the structure report tests invariance across them); None otherwise.
     """
 
     item_ids: tuple[str, ...]
@@ -33,6 +37,7 @@ class AnswerMatrix:
     professional_ids: npt.NDArray[np.int64]
     team_ids: npt.NDArray[np.int64]
     dont_know: npt.NDArray[np.bool_] | None = None
+    languages: npt.NDArray[np.object_] | None = None
 
     @property
     def n(self) -> int:
@@ -103,6 +108,7 @@ def load_answer_matrix(
     municipality_id: int | None,
     item_order: tuple[str, ...] | None = None,
     published: bool = True,
+    with_languages: bool = False,
 ) -> AnswerMatrix:
     """The answers of a wave and form (of one municipality, or all for ``None``).
 
@@ -112,7 +118,17 @@ def load_answer_matrix(
     Responses of different layouts (another instrument version or set of modules) are placed in
     the union of their items; an item a layout does not have is NaN for its responses. The
     columns follow ``item_order`` when given (the instrument's order), then the layouts' own order.
+
+    ``with_languages``: also read each response's language (:attr:`AnswerMatrix.languages`), in
+    one query with the answers so the rows line up (the row-by-row read, on every database).
     """
+    if with_languages:
+        with_language = repository.answer_rows_with_language(
+            session, wave_id=wave_id, form=form, municipality_id=municipality_id, published=published
+        )
+        languages = np.fromiter((row[4] for row in with_language), dtype=object, count=len(with_language))
+        matrix = _matrix_of_rows(session, [row[:4] for row in with_language], item_order)
+        return replace(matrix, languages=languages)
     read = repository.answer_arrays(
         session, wave_id=wave_id, form=form, municipality_id=municipality_id, published=published
     )
@@ -120,18 +136,27 @@ def load_answer_matrix(
         rows = repository.answer_rows(
             session, wave_id=wave_id, form=form, municipality_id=municipality_id, published=published
         )
-        count = len(rows)
-        professional_ids = np.fromiter(
-            (NO_PROFESSIONAL if row[0] is None else row[0] for row in rows), dtype=np.int64, count=count
-        )
-        team_ids = np.fromiter(
-            (NO_TEAM if row[1] is None else row[1] for row in rows), dtype=np.int64, count=count
-        )
-        layout_ids = np.fromiter((row[2] for row in rows), dtype=np.int64, count=count)
-        answers = "".join(f"{row[3]}," for row in rows).encode("ascii")
-    else:
-        professional_ids, team_ids, layout_ids, answers = read
-        team_ids[team_ids == -1] = NO_TEAM
+        return _matrix_of_rows(session, rows, item_order)
+    professional_ids, team_ids, layout_ids, answers = read
+    team_ids[team_ids == -1] = NO_TEAM
+    return answer_matrix(session, professional_ids, team_ids, layout_ids, answers, item_order)
+
+
+def _matrix_of_rows(
+    session: Session,
+    rows: Sequence[Sequence[Any]],
+    item_order: tuple[str, ...] | None,
+) -> AnswerMatrix:
+    """The matrix of (professional id, team id, layout id, answers) rows."""
+    count = len(rows)
+    professional_ids = np.fromiter(
+        (NO_PROFESSIONAL if row[0] is None else row[0] for row in rows), dtype=np.int64, count=count
+    )
+    team_ids = np.fromiter(
+        (NO_TEAM if row[1] is None else row[1] for row in rows), dtype=np.int64, count=count
+    )
+    layout_ids = np.fromiter((row[2] for row in rows), dtype=np.int64, count=count)
+    answers = "".join(f"{row[3]}," for row in rows).encode("ascii")
     return answer_matrix(session, professional_ids, team_ids, layout_ids, answers, item_order)
 
 

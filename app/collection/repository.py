@@ -230,6 +230,19 @@ def answer_rows(
     return session.execute(statement).all()  # type: ignore[return-value]
 
 
+def answer_rows_with_language(
+    session: Session, *, wave_id: int, form: str, municipality_id: int | None, published: bool = True
+) -> list[tuple[int | None, int | None, int, str, str]]:
+    """The rows of :func:`answer_rows` with each response's language as a fifth column."""
+    # SQLAlchemy's select: SQLModel's typed overloads stop at four columns.
+    statement = sa_select(  # type: ignore[call-overload]
+        Response.professional_id, Response.team_id, Response.layout_id, Response.answers, Response.language
+    ).where(Response.wave_id == wave_id, Response.form == form, _published(published))
+    if municipality_id is not None:
+        statement = statement.where(Response.municipality_id == municipality_id)
+    return session.execute(statement).all()  # type: ignore[return-value]
+
+
 def _published(published: bool) -> Any:
     """Published responses (those of a cut) or the pending ones."""
     cut = col(Response.cut_id)

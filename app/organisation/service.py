@@ -316,6 +316,12 @@ def update_wave(*, session: Session, principal: Principal, wave_id: int, wave_in
     if changes.get("opens_at") is not None:
         wave.opens_at = changes["opens_at"]
     if "closes_at" in changes:
+        if wave_is_closed(wave) and changes["closes_at"] != wave.closes_at:
+            # Some numbers (the comparison between languages) are published only once a wave has
+            # closed, because no later cut can follow; reopening would let one.
+            raise Conflict(
+                f"wave {wave_id} has closed; it cannot be reopened or given another closing moment"
+            )
         wave.closes_at = changes["closes_at"]
     if wave.closes_at is not None and wave.closes_at <= wave.opens_at:
         raise _invalid("closes_at", "closes_at must be after opens_at")

@@ -90,6 +90,17 @@ def wave_has_cut(session: Session, wave_id: int) -> bool:
     return session.exec(statement).first() is not None
 
 
+def published_counts(session: Session, wave_id: int) -> tuple[int, int]:
+    """(responses the wave's cuts published, published responses still stored)."""
+    made = sa_select(func.coalesce(func.sum(PublicationCut.n_responses), 0)).where(
+        col(PublicationCut.wave_id) == wave_id
+    )
+    stored = sa_select(func.count()).where(
+        col(Response.wave_id) == wave_id, col(Response.cut_id).is_not(None)
+    )
+    return int(session.execute(made).scalar_one()), int(session.execute(stored).scalar_one())
+
+
 def response_counts(session: Session, wave_id: int) -> list[tuple[str, int | None, bool, int]]:
     """(form, professional id, published, responses) of a wave: counts only, never answers."""
     published = col(Response.cut_id).is_not(None)

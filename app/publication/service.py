@@ -161,6 +161,14 @@ def latest_cut(session: Session, wave: Wave) -> PublicationCut | None:
     return repository.latest_cut(session, wave.id)
 
 
+def cuts_intact(session: Session, wave: Wave) -> bool:
+    """Whether every response the wave's cuts published is still stored: false once retention has
+    deleted some of its batches (it deletes whole batches, oldest first)."""
+    assert wave.id is not None
+    made, stored = repository.published_counts(session, wave.id)
+    return stored == made
+
+
 def check_professional_feedback_change(session: Session, wave: Wave, professional_feedback: bool) -> None:
     """Switching professional-level numbers on is refused once the wave has published team batches:
     those batches mix professionals, so a professional's cell would be part of a batch."""

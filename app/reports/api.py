@@ -86,13 +86,30 @@ def scores(
 
 @router.get("/structure", response_model=StructureReport)
 def structure_report(
-    request: Request, session: SessionDep, principal: ReportPrincipal, wave_id: WaveId, form: FormId
+    request: Request,
+    session: SessionDep,
+    principal: ReportPrincipal,
+    wave_id: WaveId,
+    form: FormId,
+    baseline_wave_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> Response:
-    """Confirmatory factor analysis of the core subscales and of each module, judged in plain words."""
+    """Confirmatory factor analysis of the core subscales and of each module, judged in plain words.
+
+    With measurement invariance across the form's languages, against the parallel form (the items
+    the instrument declares parallel) and, with ``baseline_wave_id``, against that wave; all from
+    published cuts.
+    """
     if Scope.reports_aggregate.value not in principal.scopes:
         raise Forbidden("The structure report needs an API key with the scope reports:aggregate.")
-    selection = selection_for(request, session, principal, wave_id, form)
-    return Response(structure.structure_report(selection).model_dump_json(), media_type=JSON)
+    report = structure.structure_for(
+        session,
+        principal,
+        wave_id=wave_id,
+        form=form,
+        min_group_size=request.app.state.settings.min_group_size,
+        baseline_wave_id=baseline_wave_id,
+    )
+    return Response(report.model_dump_json(), media_type=JSON)
 
 
 def _audit_professional_read(session: Session, principal: Principal, wave_ids: list[int], form: str) -> None:

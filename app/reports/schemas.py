@@ -190,10 +190,49 @@ class InvarianceStep(BaseModel):
     verdict: str
 
 
-class LanguageInvariance(BaseModel):
-    languages: dict[str, int]
-    """Complete respondents per language compared."""
-    steps: list[InvarianceStep]
+InvarianceAcross = Literal["language", "wave", "form"]
+InvarianceUntested = Literal["wave_open", "retention", "no_items", "too_few", "not_estimable"]
+
+
+class InvarianceGroup(BaseModel):
+    """One group of an invariance comparison: a language, a wave or a form, from its published cut."""
+
+    label: str
+    """The language code, the wave's name or the form id."""
+    n: int
+    """Respondents who answered every item compared (at least ``min_group_size``: smaller groups
+    are left out of the table, never merged into another)."""
+    compared: bool
+    """Whether the group has enough respondents to be in the multi-group model (``n_needed``)."""
+    wave_id: int | None = None
+    form: str | None = None
+
+
+class InvarianceComparison(BaseModel):
+    """Configural, metric and scalar invariance of one model across languages, waves or forms."""
+
+    across: InvarianceAcross
+    factors: dict[str, list[str]]
+    """The factors and items compared, by this form's item ids (waves: the items both waves asked;
+    forms: the items the instrument declares parallel)."""
+    counterparts: dict[str, str] | None = None
+    """Forms: each item's parallel item in the other form."""
+    n_needed: int
+    """Complete respondents a group needs to be compared."""
+    groups: list[InvarianceGroup]
+    tested: bool
+    reason: InvarianceUntested | None = None
+    """Why it was not tested (null when tested): ``wave_open`` (languages: published only once the
+    wave has closed, see :mod:`app.reports.structure`), ``retention`` (languages: no longer
+    published once retention has begun to delete the wave's batches), ``no_items`` (no subscale has 2 items to
+    compare), ``too_few`` (fewer than two groups have ``n_needed`` complete respondents),
+    ``not_estimable`` (the multi-group model cannot be estimated on these answers)."""
+    level: Literal["configural", "metric", "scalar"] | None = None
+    """The strictest step that holds along the sequence (null when not tested)."""
+    verdict: str | None = None
+    """What the level allows in plain words (null when not tested)."""
+    note: str | None = None
+    steps: list[InvarianceStep] = []
 
 
 class StructureModel(BaseModel):
@@ -217,8 +256,8 @@ class StructureModel(BaseModel):
     """Subscale score correlations / sqrt(alpha_x alpha_y), in the order of ``factors``."""
     reliabilities: dict[str, float | None] | None = None
     """Alpha per subscale, used for the disattenuated correlations."""
-    invariance: LanguageInvariance | None = None
-    invariance_note: str | None = None
+    invariance: list[InvarianceComparison] = []
+    """Across the languages of this form, against the baseline wave, against the parallel form."""
     warnings: list[str] = []
 
 
@@ -232,7 +271,13 @@ class StructureReport(BaseModel):
     respondents_per_parameter: int
     cutoffs: dict[str, float]
     reference: str
+    min_group_size: int
+    baseline_wave_id: int | None = None
+    """The wave the invariance across waves compares against (none asked: null)."""
+    parallel_forms: list[str] = []
+    """The forms compared with this one on the items the instrument declares parallel."""
     models: list[StructureModel]
+    warnings: list[str] = []
 
 
 # -- comparisons (issue #19): computed from published cuts only, by app.reports.comparison ----------

@@ -106,18 +106,30 @@ class Selection:
 
 
 def select_answers(
-    session: Session, *, wave: Wave, form: str, municipality_id: int | None, min_group_size: int
+    session: Session,
+    *,
+    wave: Wave,
+    form: str,
+    municipality_id: int | None,
+    min_group_size: int,
+    with_languages: bool = False,
 ) -> Selection:
     """The published answers of a wave (already checked to be the caller's) and form.
 
     Publishes first what is due (:func:`app.publication.service.publish_due`), then reads the
     wave's cut only: every output is computed from published batches. 422 for an unknown form.
+    ``with_languages``: the matrix carries each response's language (the structure report).
     """
     scoring = publication.form_scoring(wave, form)
     publication.publish_due(session, wave, min_group_size=min_group_size)
     assert wave.id is not None
     matrix = load_answer_matrix(
-        session, wave_id=wave.id, form=form, municipality_id=municipality_id, item_order=scoring.item_order
+        session,
+        wave_id=wave.id,
+        form=form,
+        municipality_id=municipality_id,
+        item_order=scoring.item_order,
+        with_languages=with_languages,
     )
     return Selection(
         wave,

@@ -8,29 +8,65 @@ loadings, the factor correlations and the subscale correlations corrected for un
 
 Below a minimum number of complete respondents (``RESPONDENTS_PER_PARAMETER`` per free parameter,
 and at least ``MIN_RESPONDENTS``) a model is not fitted: the report says how many there are and how
-many a factor analysis needs, instead of a fragile fit. Every number is about the whole selection
-(at least ``MIN_RESPONDENTS`` people), so disclosure control has nothing to hide here.
+many a factor analysis needs, instead of a fragile fit. Every fit is about the whole selection
+(at least ``MIN_RESPONDENTS`` people).
+
+Measurement invariance (configural, metric, scalar; ``psychometrics.measurement_invariance``) of
+each model is tested across three kinds of group, each read from a published cut only:
+
+- the **languages** of this form (the responses' ``language``), within this wave's cut, and only
+  once the wave has closed (:func:`app.organisation.service.wave_is_closed`);
+- the **waves**: this wave against a baseline wave of the same municipality and form, on the items
+  both asked, each wave from its own cut;
+- the **forms**: this form against the form the instrument declares parallel items with
+  (``parallel`` in the definition file: youth and parent items that ask the same thing), each
+  form from this wave's cut, on those items only.
+
+Disclosure: waves and forms are built from whole publication batches, so two reads around a new
+cut differ by at least a batch. A language is not: a batch of five may hold four Dutch and one
+English response, so the English group could grow by one person between two cuts. The comparison
+between languages (its counts and its fits) is therefore published only once the wave has closed,
+when no response can come in and so no later cut can change a language group; before that it is
+an untested comparison with ``reason`` ``wave_open`` and no groups. Retention deletes whole
+batches too, so once it has deleted some of a closed wave's batches the language comparison is
+withdrawn again (``reason`` ``retention``): it is published for one state of the wave only.
+
+A group's count is shown only when :func:`app.reports.disclosure.suppressed_groups`
+allows it (at least ``min_group_size`` respondents, and for languages, which split one published
+total, never a set of shown groups whose difference from the total reveals a smaller one). A hidden
+group is left out of the table and of the model, never merged with another group. A group needs
+``n_needed`` complete respondents (as many as the one-group model needs) to be compared.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from sqlmodel import Session
 
 import psychometrics
+from app.auth import Principal
+from app.errors import InvalidInput
+from app.models import Wave
+from app.organisation.service import wave_is_closed
+from app.publication import service as publication
+from app.reports.disclosure import suppressed_groups
 from app.reports.schemas import (
     FactorLoading,
     FitIndices,
+    InvarianceComparison,
+    InvarianceGroup,
     InvarianceStep,
-    LanguageInvariance,
     StructureModel,
     StructureReport,
 )
-from app.reports.service import Selection
+from app.reports.service import Selection, select_answers
+from app.tenancy import get_owned
 from instrument.schema import ScoringGroup
 
 MIN_RESPONDENTS = 100
@@ -70,20 +106,113 @@ def respondents_needed(factors: dict[str, list[str]]) -> int:
     return max(MIN_RESPONDENTS, RESPONDENTS_PER_PARAMETER * free_parameters(factors))
 
 
-def structure_report(
-    selection: Selection, *, languages: Sequence[str] | npt.NDArray[np.object_] | None = None
+def structure_for(
+    session: Session,
+    principal: Principal,
+    *,
+    wave_id: int,
+    form: str,
+    min_group_size: int,
+    baseline_wave_id: int | None = None,
 ) -> StructureReport:
-    """The structure report of a selection.
+    """The structure report of the caller's wave (404 for another's) and form, with its invariance
+    tables; ``baseline_wave_id`` adds the comparison with that wave (the caller's, same municipality)."""
+    wave = get_owned(session, Wave, wave_id, principal)
+    baseline = get_owned(session, Wave, baseline_wave_id, principal) if baseline_wave_id is not None else None
+    return structure_of_waves(
+        session,
+        wave=wave,
+        form=form,
+        municipality_id=principal.municipality_id,
+        min_group_size=min_group_size,
+        baseline_wave=baseline,
+    )
 
-    ``languages`` gives each response's language (one per row of the selection's matrix); with it,
-    each model is also tested for measurement invariance across the languages that have enough
-    respondents. Without it the invariance part says that it was not computed.
+
+def structure_of_waves(
+    session: Session,
+    *,
+    wave: Wave,
+    form: str,
+    municipality_id: int | None,
+    min_group_size: int,
+    baseline_wave: Wave | None = None,
+) -> StructureReport:
+    """The structure report of ``wave`` (already checked to be the caller's) and ``form``.
+
+    Reads this wave's published cut with each response's language, the baseline wave's cut of the
+    same form, and this wave's cut of every form the instrument declares parallel items with.
+    422 for a baseline that is this wave or another municipality's.
     """
+    if baseline_wave is not None:
+        problem = None
+        if baseline_wave.id == wave.id:
+            problem = "baseline_wave_id must be another wave than wave_id"
+        elif baseline_wave.municipality_id != wave.municipality_id:
+            problem = "baseline_wave_id must be a wave of the same municipality as wave_id"
+        if problem is not None:
+            raise InvalidInput(problem, errors=[{"loc": ["query", "baseline_wave_id"], "msg": problem}])
+
+    def select(of: Wave, form_id: str, *, with_languages: bool = False) -> Selection:
+        return select_answers(
+            session,
+            wave=of,
+            form=form_id,
+            municipality_id=municipality_id,
+            min_group_size=min_group_size,
+            with_languages=with_languages,
+        )
+
+    selection = select(wave, form, with_languages=True)
+    baseline = select(baseline_wave, form) if baseline_wave is not None else None
+    others = [select(wave, other) for other in selection.instrument.parallel_forms(form)]
+    languages_shown: LanguagesShown = "wave_open"
+    if wave_is_closed(wave):
+        languages_shown = "yes" if publication.cuts_intact(session, wave) else "retention"
+    return structure_report(selection, baseline=baseline, parallel=others, languages_shown=languages_shown)
+
+
+LanguagesShown = Literal["yes", "wave_open", "retention"]
+"""Whether the comparison between languages is published, or why not."""
+
+
+def structure_report(
+    selection: Selection,
+    *,
+    languages: Sequence[str] | npt.NDArray[np.object_] | None = None,
+    baseline: Selection | None = None,
+    parallel: Sequence[Selection] = (),
+    languages_shown: LanguagesShown | None = None,
+) -> StructureReport:
+    """The structure report of a selection (all from published cuts).
+
+    ``languages`` gives each response's language (one per row of the selection's matrix; default
+    the matrix's own, when it was read with them): each model is then tested for measurement
+    invariance across the languages when ``languages_shown`` is ``"yes"`` (default: once the
+    selection's wave has closed; :func:`structure_of_waves` also withdraws them once retention has
+    deleted some of the wave's batches). Otherwise the comparison says why, without groups or
+    numbers. ``baseline``: the same form in a baseline wave, for invariance across waves.
+    ``parallel``: other forms of the same wave, for invariance across forms on the items the
+    instrument declares parallel.
+    """
+    if languages is None:
+        languages = selection.matrix.languages
+    if languages_shown is None:
+        languages_shown = "yes" if wave_is_closed(selection.wave) else "wave_open"
     blocks: dict[str | None, list[ScoringGroup]] = {}
     for group in selection.groups:
         blocks.setdefault(group.module, []).append(group)
     models = [
-        _model(selection, CORE if module is None else module, module, groups, languages)
+        _model(
+            selection,
+            CORE if module is None else module,
+            module,
+            groups,
+            languages,
+            languages_shown,
+            baseline,
+            parallel,
+        )
         for module, groups in blocks.items()
     ]
     warnings: list[str] = []
@@ -99,12 +228,15 @@ def structure_report(
         respondents_per_parameter=RESPONDENTS_PER_PARAMETER,
         cutoffs=CUTOFFS,
         reference=HU_BENTLER,
+        min_group_size=selection.min_group_size,
+        baseline_wave_id=baseline.wave.id if baseline is not None else None,
+        parallel_forms=[other.form.id for other in parallel],
         models=models,
         warnings=warnings,
     )
 
 
-def _recoded(selection: Selection, groups: list[ScoringGroup]) -> pd.DataFrame:
+def _recoded(selection: Selection, groups: Sequence[ScoringGroup]) -> pd.DataFrame:
     """The model's items, reverse-keyed items recoded on the nominal scale ends."""
     scale = selection.instrument.scale
     columns: dict[str, npt.NDArray[np.float64]] = {}
@@ -122,6 +254,9 @@ def _model(
     module: str | None,
     groups: list[ScoringGroup],
     languages: Sequence[str] | npt.NDArray[np.object_] | None,
+    languages_shown: LanguagesShown,
+    baseline: Selection | None,
+    parallel: Sequence[Selection],
 ) -> StructureModel:
     factors = {group.subscale: list(group.item_ids) for group in groups}
     data = _recoded(selection, groups)
@@ -185,7 +320,9 @@ def _model(
         factor_correlations = _matrix(correlations)
         disattenuated, reliabilities = _disattenuated(selection, groups, warnings)
         warnings.extend(_distinctness_warnings(names, correlations, disattenuated))
-    invariance, note = _language_invariance(data, factors, complete, languages, needed)
+    invariance = _invariance_tables(
+        selection, groups, factors, data, languages, languages_shown, baseline, parallel
+    )
     return StructureModel(
         **base,
         fitted=True,
@@ -209,7 +346,6 @@ def _model(
         disattenuated_correlations=disattenuated,
         reliabilities=reliabilities,
         invariance=invariance,
-        invariance_note=note,
         warnings=warnings,
     )
 
@@ -305,35 +441,198 @@ def _distinctness_warnings(
     return warnings
 
 
-def _language_invariance(
-    data: pd.DataFrame,
+# -- measurement invariance across languages, waves and forms ------------------------------------
+
+Across = Literal["language", "wave", "form"]
+WHAT = {"language": ("language", "languages"), "wave": ("wave", "waves"), "form": ("form", "forms")}
+
+
+def _invariance_tables(
+    selection: Selection,
+    groups: list[ScoringGroup],
     factors: dict[str, list[str]],
-    complete: npt.NDArray[np.bool_],
+    data: pd.DataFrame,
     languages: Sequence[str] | npt.NDArray[np.object_] | None,
-    needed: int,
-) -> tuple[LanguageInvariance | None, str | None]:
-    if languages is None:
-        return None, "Invariance across languages is not computed: the answers carry no language here."
-    labels = np.asarray(languages, dtype=object)
-    if labels.shape != (len(data),):
-        raise ValueError(f"languages must give one language per response ({len(data)}), got {labels.shape}")
-    counts = pd.Series(labels[complete]).value_counts()
-    enough = {str(language): int(count) for language, count in counts.items() if count >= needed}
-    if len(counts) < 2:
-        return None, "Invariance across languages: every complete response is in one language."
-    if len(enough) < 2:
-        shown = ", ".join(f"{language} {count}" for language, count in counts.items())
-        return None, (
-            f"Invariance across languages is not tested: it needs at least {needed} complete "
-            f"respondents in each of two languages ({shown})."
+    languages_shown: LanguagesShown,
+    baseline: Selection | None,
+    parallel: Sequence[Selection],
+) -> list[InvarianceComparison]:
+    """The invariance comparisons of one (fitted) model; only the kinds of group that were asked."""
+    tables = []
+    if languages is not None and languages_shown != "yes":
+        tables.append(_languages_withheld(factors, languages_shown))
+    elif languages is not None:
+        labels = np.asarray(languages, dtype=object)
+        if labels.shape != (len(data),):
+            raise ValueError(
+                f"languages must give one language per response ({len(data)}), got {labels.shape}"
+            )
+        frames = [
+            (InvarianceGroup(label=str(language), n=0, compared=False), data[labels == language])
+            for language in sorted({str(label) for label in labels})
+        ]
+        # The languages split one published total (the model's n): hiding one must not leave it
+        # recoverable as the total minus the others.
+        tables.append(_comparison("language", factors, frames, selection.min_group_size, split_total=True))
+    if baseline is not None:
+        tables.append(_wave_comparison(selection, groups, factors, data, baseline))
+    for other in parallel:
+        tables.append(_form_comparison(selection, groups, factors, data, other))
+    return tables
+
+
+LANGUAGES_WITHHELD = {
+    "wave_open": "Not tested yet. The comparison between languages appears once the wave has closed. "
+    "A language is not a publication batch: between two cuts a language group can grow by one "
+    "person, so its numbers are published only when no cut can follow.",
+    "retention": "No longer shown: retention has begun to delete this wave's answers (by whole "
+    "batches, which can change a language group by one person), so the comparison between "
+    "languages is withdrawn.",
+}
+
+
+def _languages_withheld(
+    factors: dict[str, list[str]], why: Literal["wave_open", "retention"]
+) -> InvarianceComparison:
+    """The language comparison while it may not be published: no groups, no counts, no fits."""
+    usable = {factor: items for factor, items in factors.items() if len(items) >= 2}
+    return InvarianceComparison(
+        across="language",
+        factors=usable,
+        n_needed=respondents_needed(usable) if usable else MIN_RESPONDENTS,
+        groups=[],
+        tested=False,
+        reason=why,
+        note=LANGUAGES_WITHHELD[why],
+    )
+
+
+def _wave_comparison(
+    selection: Selection,
+    groups: list[ScoringGroup],
+    factors: dict[str, list[str]],
+    data: pd.DataFrame,
+    baseline: Selection,
+) -> InvarianceComparison:
+    """This wave against the baseline wave, on the model's items that the baseline also asked."""
+    subscales = {group.subscale for group in groups}
+    baseline_groups = [group for group in baseline.groups if group.subscale in subscales]
+    then = _recoded(baseline, baseline_groups)
+    asked = {item for item in then.columns if then[item].notna().any()}
+    common = {factor: [item for item in items if item in asked] for factor, items in factors.items()}
+    labels = _wave_labels(selection.wave, baseline.wave)
+    frames = [
+        (InvarianceGroup(label=labels[1], n=0, compared=False, wave_id=baseline.wave.id), then),
+        (InvarianceGroup(label=labels[0], n=0, compared=False, wave_id=selection.wave.id), data),
+    ]
+    return _comparison("wave", common, frames, selection.min_group_size, split_total=False)
+
+
+def _wave_labels(current: Wave, baseline: Wave) -> tuple[str, str]:
+    if current.name != baseline.name:
+        return current.name, baseline.name
+    return f"{current.name} (#{current.id})", f"{baseline.name} (#{baseline.id})"
+
+
+def _form_comparison(
+    selection: Selection,
+    groups: list[ScoringGroup],
+    factors: dict[str, list[str]],
+    data: pd.DataFrame,
+    other: Selection,
+) -> InvarianceComparison:
+    """This form against ``other`` on the items the instrument declares parallel (named as here)."""
+    pairs = selection.instrument.parallel_items(selection.form.id, other.form.id)
+    subscales = {group.subscale for group in groups}
+    other_groups = [group for group in other.groups if group.subscale in subscales]
+    theirs = _recoded(other, other_groups)
+    counterparts = {item: pairs[item] for items in factors.values() for item in items if item in pairs}
+    available = {item for item, counterpart in counterparts.items() if counterpart in theirs.columns}
+    shared = {factor: [item for item in items if item in available] for factor, items in factors.items()}
+    renamed = theirs[[counterparts[item] for item in available]].rename(
+        columns={counterparts[item]: item for item in available}
+    )
+    frames = [
+        (InvarianceGroup(label=selection.form.id, n=0, compared=False, form=selection.form.id), data),
+        (InvarianceGroup(label=other.form.id, n=0, compared=False, form=other.form.id), renamed),
+    ]
+    table = _comparison("form", shared, frames, selection.min_group_size, split_total=False)
+    table.counterparts = {item: counterparts[item] for items in table.factors.values() for item in items}
+    return table
+
+
+def _comparison(
+    across: Across,
+    factors: dict[str, list[str]],
+    frames: list[tuple[InvarianceGroup, pd.DataFrame]],
+    min_group_size: int,
+    *,
+    split_total: bool,
+) -> InvarianceComparison:
+    """Configural, metric and scalar models across the groups of ``frames`` that may be shown.
+
+    ``split_total``: the groups split one published total (the languages of one cut), so a hidden
+    group's count must not follow from the total minus the shown ones (secondary suppression).
+    """
+    one, many = WHAT[across]
+    usable = {factor: items for factor, items in factors.items() if len(items) >= 2}
+    dropped = [factor for factor in factors if factor not in usable]
+    needed = respondents_needed(usable) if usable else MIN_RESPONDENTS
+    items = [item for members in usable.values() for item in members]
+    counts: dict[int, int] = {}
+    complete_rows: list[npt.NDArray[np.bool_]] = []
+    for index, (_, frame) in enumerate(frames):
+        present = all(item in frame.columns for item in items)
+        complete: npt.NDArray[np.bool_] = np.zeros(len(frame), dtype=np.bool_)
+        if present and items:
+            complete = np.asarray(frame[items].notna().to_numpy().all(axis=1), dtype=np.bool_)
+        complete_rows.append(complete)
+        counts[index] = int(complete.sum())
+    parents: dict[int, Hashable] | None = dict.fromkeys(counts, "total") if split_total else None
+    hidden = suppressed_groups(counts, min_group_size, parents=parents)
+    shown = [index for index in counts if index not in hidden]
+    groups = []
+    for index in shown:
+        group = frames[index][0].model_copy(update={"n": counts[index], "compared": counts[index] >= needed})
+        groups.append(group)
+    compared = [index for index, group in zip(shown, groups, strict=True) if group.compared]
+    notes = [
+        f"Groups with fewer than {min_group_size} complete respondents are left out (never merged "
+        "with another group)."
+    ]
+    if dropped:
+        notes.insert(
+            0,
+            f"Left out of the comparison: {', '.join(dropped)} "
+            f"(fewer than 2 items to compare across {many}).",
         )
-    keep = np.isin(labels, list(enough))
-    subset = data[keep].copy()
-    subset["_language"] = labels[keep]
+    base = {"across": across, "factors": usable, "n_needed": needed, "groups": groups}
+    if not usable:
+        return InvarianceComparison(
+            **base,
+            tested=False,
+            reason="no_items",
+            note=f"Not tested: no subscale has 2 items to compare across {many}.",
+        )
+    if len(compared) < 2:
+        shown_counts = ", ".join(f"{group.label} {group.n}" for group in groups) or f"no {one} to show"
+        notes.insert(
+            0,
+            f"Not tested: invariance across {many} needs at least {needed} complete respondents in "
+            f"each of two {many} ({shown_counts}).",
+        )
+        return InvarianceComparison(**base, tested=False, reason="too_few", note=" ".join(notes))
+    subset = pd.concat(
+        [frames[index][1].loc[complete_rows[index], items] for index in compared], ignore_index=True
+    )
+    subset["_group"] = np.concatenate(
+        [np.full(counts[index], frames[index][0].label, dtype=object) for index in compared]
+    )
     try:
-        table = psychometrics.measurement_invariance(subset, factors, "_language")
+        table = psychometrics.measurement_invariance(subset, usable, "_group")
     except ValueError as exc:
-        return None, f"Invariance across languages cannot be tested: {str(exc).rstrip('.')}."
+        notes.insert(0, f"Invariance across {many} cannot be tested: {str(exc).rstrip('.')}.")
+        return InvarianceComparison(**base, tested=False, reason="not_estimable", note=" ".join(notes))
     steps = [
         InvarianceStep(
             step=step,
@@ -354,4 +653,27 @@ def _language_invariance(
         )
         for step, row in table.iterrows()
     ]
-    return LanguageInvariance(languages=enough, steps=steps), None
+    level = "configural"
+    for step in steps[1:]:
+        if not step.holds:
+            break
+        level = step.step
+    return InvarianceComparison(
+        **base,
+        tested=True,
+        level=level,
+        verdict=LEVEL_VERDICTS[level].format(many=many),
+        note=" ".join(notes),
+        steps=steps,
+    )
+
+
+LEVEL_VERDICTS = {
+    "scalar": "Scalar invariance holds: the items measure the subscales alike across {many}, so their "
+    "means can be compared.",
+    "metric": "Metric invariance holds, scalar does not: the loadings are alike across {many}, so "
+    "relations (correlations) can be compared, but a difference in means may lie in the items, not "
+    "in the people.",
+    "configural": "Only configural invariance: the same subscales appear across {many}, but the items "
+    "weigh differently; compare neither means nor correlations.",
+}

@@ -103,7 +103,8 @@ def test_models_are_frozen(instrument: Instrument) -> None:
 
 def test_api_payload_has_the_yaml_keys() -> None:
     payload = current_instrument().to_dict()
-    assert set(payload) == {"id", "version", "title", "languages", "neutral_name", "scale", "forms"}
+    keys = {"id", "version", "title", "languages", "neutral_name", "scale", "forms", "parallel"}
+    assert set(payload) == keys
     jongere = payload["forms"]["jongere"]
     assert set(jongere) == {"id", "title", "intro", "subscales", "modules"}
     assert list(jongere["subscales"]) == ["gezien_worden", "erbij_horen", "ertoe_doen"]
