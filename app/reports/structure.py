@@ -182,23 +182,21 @@ def structure_report(
     languages: Sequence[str] | npt.NDArray[np.object_] | None = None,
     baseline: Selection | None = None,
     parallel: Sequence[Selection] = (),
-    languages_shown: LanguagesShown | None = None,
+    languages_shown: LanguagesShown = "wave_open",
 ) -> StructureReport:
     """The structure report of a selection (all from published cuts).
 
     ``languages`` gives each response's language (one per row of the selection's matrix; default
     the matrix's own, when it was read with them): each model is then tested for measurement
-    invariance across the languages when ``languages_shown`` is ``"yes"`` (default: once the
-    selection's wave has closed; :func:`structure_of_waves` also withdraws them once retention has
-    deleted some of the wave's batches). Otherwise the comparison says why, without groups or
-    numbers. ``baseline``: the same form in a baseline wave, for invariance across waves.
-    ``parallel``: other forms of the same wave, for invariance across forms on the items the
-    instrument declares parallel.
+    invariance across the languages when ``languages_shown`` is ``"yes"``, which the caller decides
+    (default ``"wave_open"``: not shown; :func:`structure_of_waves` shows them once the wave has
+    closed, and withdraws them once retention has deleted some of the wave's batches). Otherwise
+    the comparison says why, without groups or numbers. ``baseline``: the same form in a baseline
+    wave, for invariance across waves. ``parallel``: other forms of the same wave, for invariance
+    across forms on the items the instrument declares parallel.
     """
     if languages is None:
         languages = selection.matrix.languages
-    if languages_shown is None:
-        languages_shown = "yes" if wave_is_closed(selection.wave) else "wave_open"
     blocks: dict[str | None, list[ScoringGroup]] = {}
     for group in selection.groups:
         blocks.setdefault(group.module, []).append(group)

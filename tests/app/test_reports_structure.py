@@ -177,7 +177,7 @@ def steps_equal(comparison, table: pd.DataFrame) -> None:
 def test_language_invariance_when_languages_are_given():
     selection = selection_of(800, closed=True)
     languages = np.where(np.arange(800) % 2 == 0, "nl", "en").astype(object)
-    model = structure.structure_report(selection, languages=languages).models[0]
+    model = structure.structure_report(selection, languages=languages, languages_shown="yes").models[0]
     [comparison] = model.invariance
     assert comparison.across == "language"
     data = pd.DataFrame(selection.matrix.values, columns=list(selection.matrix.item_ids))
@@ -194,7 +194,9 @@ def test_language_invariance_when_languages_are_given():
 def test_a_language_below_what_a_factor_analysis_needs_is_counted_not_fitted():
     selection = selection_of(800, closed=True)
     few = np.where(np.arange(800) < 700, "nl", "en").astype(object)
-    [comparison] = structure.structure_report(selection, languages=few).models[0].invariance
+    [comparison] = (
+        structure.structure_report(selection, languages=few, languages_shown="yes").models[0].invariance
+    )
     assert not comparison.tested and comparison.steps == []
     assert comparison.n_needed == 270
     counts = {group.label: (group.n, group.compared) for group in comparison.groups}
@@ -209,7 +211,9 @@ def test_a_language_below_the_minimum_group_size_is_dropped_and_cannot_be_worked
     selection = selection_of(800, missing=0.0, closed=True)
     labels = np.where(np.arange(800) % 2 == 0, "nl", "en").astype(object)
     labels[:3] = "de"
-    [comparison] = structure.structure_report(selection, languages=labels).models[0].invariance
+    [comparison] = (
+        structure.structure_report(selection, languages=labels, languages_shown="yes").models[0].invariance
+    )
     shown = {group.label for group in comparison.groups}
     assert "de" not in shown
     assert comparison.note is not None and "de" not in comparison.note.split()
@@ -218,7 +222,9 @@ def test_a_language_below_the_minimum_group_size_is_dropped_and_cannot_be_worked
     assert all(group.n >= selection.min_group_size for group in comparison.groups)
     # with German above the minimum, the three languages are shown; it is too small to compare
     labels[:20] = "de"
-    [comparison] = structure.structure_report(selection, languages=labels).models[0].invariance
+    [comparison] = (
+        structure.structure_report(selection, languages=labels, languages_shown="yes").models[0].invariance
+    )
     assert {group.label: group.compared for group in comparison.groups} == {
         "de": False,
         "en": True,
@@ -241,7 +247,9 @@ def test_languages_are_compared_only_once_the_wave_has_closed():
     assert "The comparison between languages appears once the wave has closed." in before.note
     assert before.n_needed == 270
     [after] = (
-        structure.structure_report(selection_of(800, closed=True), languages=languages).models[0].invariance
+        structure.structure_report(selection_of(800, closed=True), languages=languages, languages_shown="yes")
+        .models[0]
+        .invariance
     )
     assert after.tested and after.reason is None and {group.label for group in after.groups} == {"en", "nl"}
 
@@ -368,11 +376,12 @@ def test_the_html_report_has_a_structure_section(client, session):
     html = response.text
     assert "Structuur: meten de items de bedoelde subschalen?" in html
     assert "Hu &amp; Bentler, 1999" in html
-    assert "needs at least 270" in html
+    assert "heeft er minstens 270 nodig" in html  # the verdict in the report's language
     english = client.get(
         f"/reports/{seeded.wave.id}", params={"form": "jongere", "lang": "en"}, headers=headers
     )
     assert "Structure: do the items measure the intended subscales?" in english.text
+    assert "needs at least 270" in english.text
 
 
 def test_a_baseline_must_be_another_wave_of_the_caller(client, session):
