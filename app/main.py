@@ -31,6 +31,7 @@ from app.security import install_security_headers
 from app.users import views as user_views
 from app.users.sessions import install_sign_in_handlers
 from app.validation import install_input_limits
+from app.webapp import running as webapp_running
 from app.webapp import views as webapp_views
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feedback_views.router)
     app.include_router(user_views.router)
     app.include_router(home_views.router)
+    app.include_router(webapp_running.router)  # before webapp_views: /app/waves/new is not a wave id
     app.include_router(webapp_views.router)
     app.state.respondent_outage_page = respondent_views.unavailable_page
     install_api_docs(app)

@@ -189,3 +189,19 @@ def published_forms(session: Session, wave_ids: list[int], forms: list[str]) -> 
             if wave_id is not None:
                 found[wave_id].append(form)
     return found
+
+
+def invitations_of_wave(session: Session, principal: Principal, wave: Wave) -> list[Invitation]:
+    """Every invitation of ``wave``, oldest first (a wave has a few per professional)."""
+    query = scoped(select(Invitation), Invitation.municipality_id, principal).where(
+        Invitation.wave_id == wave.id
+    )
+    return list(session.exec(query.order_by(col(Invitation.id))).all())
+
+
+def latest_wave_before(session: Session, principal: Principal, wave_id: int | None) -> Wave | None:
+    """The newest wave of the caller's municipality (before ``wave_id`` when given): what a copy copies."""
+    query = scoped(select(Wave), Wave.municipality_id, principal)
+    if wave_id is not None:
+        query = query.where(col(Wave.id) < wave_id)
+    return session.exec(query.order_by(col(Wave.id).desc()).limit(1)).first()

@@ -205,3 +205,17 @@ def pending_status(session: Session, wave: Wave, *, min_group_size: int) -> list
             )
         )
     return statuses
+
+
+def form_totals(session: Session, wave: Wave) -> list[tuple[str, int, bool]]:
+    """(form, responses, published) of a wave: counts only, for the overview."""
+    assert wave.id is not None
+    return [
+        (form, count, is_published)
+        for form, _, is_published, count in repository.response_counts(session, wave.id)
+    ]
+
+
+def daily_counts(session: Session, wave_ids: list[int], since: datetime) -> list[tuple[int, str, str, int]]:
+    """(wave id, form, UTC day, responses) since ``since``, for the overview's bar charts."""
+    return repository.daily_counts(session, wave_ids, since)
