@@ -232,12 +232,12 @@ def preview_import(session: Session, principal: Principal, text: str) -> ImportP
             for name, message in field_errors(exc, set(labels), fallback="display_name").items():
                 row.errors.append(f"{labels[name]}: {message}")
             checked = None
-        if checked is not None and checked.code:
-            key = checked.code.casefold()
+        if code and not any(error.startswith("Code:") for error in row.errors):
+            key = code.casefold()
             if key in seen_codes:
-                row.errors.append(f"Code ‘{checked.code}’ staat ook op regel {seen_codes[key]}.")
-            elif organisation.code_in_use(session=session, principal=principal, code=checked.code):
-                row.errors.append(f"Code ‘{checked.code}’ is al in gebruik.")
+                row.errors.append(f"Code ‘{code}’ staat ook op regel {seen_codes[key]}.")
+            elif organisation.code_in_use(session=session, principal=principal, code=code):
+                row.errors.append(f"Code ‘{code}’ is al in gebruik.")
             seen_codes.setdefault(key, number)
         if not row.errors:
             row.professional_in = checked
