@@ -14,8 +14,7 @@ from app.auth import Principal
 from app.db import utcnow
 from app.models import Wave
 from app.publication import service as publication
-from app.webapp import service
-from app.webapp.waves import list_waves, wave_state
+from app.webapp.waves import list_waves, wave_progress, wave_state
 
 CHART_DAYS = 30
 RECENT_DAYS = 60
@@ -84,7 +83,8 @@ def _recent(wave: Wave, now: datetime) -> bool:
 
 
 def overview(session: Session, principal: Principal, *, min_group_size: int) -> list[WaveOverview]:
-    """The open, coming and recently closed waves of the caller's municipality, newest first."""
+    """The open, coming and recently closed waves of the caller's municipality, newest first
+    (what is due is published first, as the report would)."""
     now = utcnow()
     waves = [wave for wave in list_waves(session, principal) if _recent(wave, now)][:MAX_WAVES]
     today = now.date()
@@ -97,7 +97,7 @@ def overview(session: Session, principal: Principal, *, min_group_size: int) -> 
     found = []
     for wave in waves:
         assert wave.id is not None
-        progress = service.wave_progress(session, principal, wave, min_group_size=min_group_size)
+        progress = wave_progress(session, principal, wave, min_group_size=min_group_size)
         received: dict[str, int] = {}
         published: dict[str, int] = {}
         for form, count, is_published in publication.form_totals(session, wave):

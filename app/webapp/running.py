@@ -514,10 +514,13 @@ def wave_page(
     done: Annotated[str | None, Query(max_length=200)] = None,
     problem: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """Per professional and form: responses received, published, what is still needed, and the links."""
+    """Per professional and form: responses received, published, what is still needed, and the links.
+
+    Publishes what is due first, as the report does, so "published" is never behind the rule.
+    """
     principal = signed_in.principal
     wave = organisation.get_wave(session=session, principal=principal, wave_id=wave_id)
-    progress = service.wave_progress(
+    progress = waves.wave_progress(
         session, principal, wave, min_group_size=request.app.state.settings.min_group_size
     )
     return render(
@@ -659,7 +662,7 @@ def _wave_with_problems(
 ) -> HTMLResponse:
     principal = signed_in.principal
     wave = organisation.get_wave(session=session, principal=principal, wave_id=wave_id)
-    progress = service.wave_progress(
+    progress = waves.wave_progress(
         session, principal, wave, min_group_size=request.app.state.settings.min_group_size
     )
     return render(

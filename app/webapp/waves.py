@@ -21,8 +21,10 @@ from app.models import Invitation, InvitationKind, Professional, Team, Wave
 from app.organisation import service as organisation
 from app.organisation import sheet as print_sheet
 from app.organisation.schemas import InvitationCreate, InvitationStatus, SheetAudience, WaveCreate, WaveUpdate
+from app.publication import service as publication
+from app.webapp import service
 from app.webapp.forms import FieldErrors, field_errors, iso_day
-from app.webapp.service import MAX_LISTED, list_teams
+from app.webapp.service import MAX_LISTED, WaveProgress, list_teams
 from app.webapp.teams import professionals_of_team
 
 WAVE_FIELDS = {"name", "opens_at", "closes_at", "modules", "professional_feedback"}
@@ -131,6 +133,13 @@ def rule_errors(exc: AppError) -> FieldErrors:
     if "closes_at" in text:
         return {"closes_on": "De laatste dag moet na de eerste dag liggen."}
     return _form_fields(field_errors(exc, WAVE_FIELDS, fallback="name"))
+
+
+def wave_progress(session: Session, principal: Principal, wave: Wave, *, min_group_size: int) -> WaveProgress:
+    """The wave's progress after publishing what is due, as opening its report would
+    (:func:`app.publication.service.publish_due`: the one rule of what may be published)."""
+    publication.publish_due(session, wave, min_group_size=min_group_size)
+    return service.wave_progress(session, principal, wave, min_group_size=min_group_size)
 
 
 def wave_state(wave: Wave, now: datetime | None = None) -> str:
