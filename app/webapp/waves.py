@@ -78,6 +78,12 @@ def local_day(moment: datetime | None, *, end: bool = False) -> str:
     return f"{local.day:%Y-%m-%d}" if local is not None else ""
 
 
+def day_text(moment: datetime | None, *, end: bool = False) -> str:
+    """A stored moment as a Dutch reader writes the day: ``1-3-2027`` (Europe/Amsterdam)."""
+    local = print_sheet.ends(moment) if end else print_sheet.starts(moment)
+    return f"{local.day.day}-{local.day.month}-{local.day.year}" if local is not None else ""
+
+
 def values_of(wave: Wave, *, copy: bool = False) -> WaveFormValues:
     if copy:
         return WaveFormValues(
