@@ -689,6 +689,11 @@ def reactivate_professional(*, session: Session, principal: Principal, professio
     return professional
 
 
+def team_sizes(*, session: Session, principal: Principal) -> dict[int, int]:
+    """Active professionals per team id."""
+    return repository.active_professionals_per_team(session, principal)
+
+
 def wave_invitations(*, session: Session, principal: Principal, wave_id: int) -> list[Invitation]:
     wave = repository.get_wave(session, principal, wave_id)
     return repository.invitations_of_wave(session, principal, wave)

@@ -207,13 +207,10 @@ def pending_status(session: Session, wave: Wave, *, min_group_size: int) -> list
     return statuses
 
 
-def form_totals(session: Session, wave: Wave) -> list[tuple[str, int, bool]]:
-    """(form, responses, published) of a wave: counts only, for the overview."""
+def response_counts(session: Session, wave: Wave) -> list[tuple[str, int | None, bool, int]]:
+    """(form, professional id, published, responses) of a wave: counts only, for the overview."""
     assert wave.id is not None
-    return [
-        (form, count, is_published)
-        for form, _, is_published, count in repository.response_counts(session, wave.id)
-    ]
+    return repository.response_counts(session, wave.id)
 
 
 def daily_counts(session: Session, wave_ids: list[int], since: datetime) -> list[tuple[int, str, str, int]]:

@@ -14,7 +14,8 @@ from app.auth import Principal
 from app.db import utcnow
 from app.models import Wave
 from app.publication import service as publication
-from app.webapp.waves import list_waves, wave_progress, wave_state
+from app.webapp.service import wave_forms
+from app.webapp.waves import list_waves, wave_state
 
 CHART_DAYS = 30
 RECENT_DAYS = 60
@@ -97,15 +98,25 @@ def overview(session: Session, principal: Principal, *, min_group_size: int) -> 
     found = []
     for wave in waves:
         assert wave.id is not None
-        progress = wave_progress(session, principal, wave, min_group_size=min_group_size)
+        # One publication check and one count of the wave's responses: no list of professionals.
+        publication.publish_due(session, wave, min_group_size=min_group_size)
         received: dict[str, int] = {}
         published: dict[str, int] = {}
-        for form, count, is_published in publication.form_totals(session, wave):
+        published_professionals: set[int] = set()
+        for form, professional_id, is_published, count in publication.response_counts(session, wave):
             received[form] = received.get(form, 0) + count
             if is_published:
                 published[form] = published.get(form, 0) + count
+                if professional_id is not None and form != "professional":
+                    published_professionals.add(professional_id)
+        waiting_professionals = {
+            status.professional_id
+            for status in publication.pending_status(session, wave, min_group_size=min_group_size)
+            if status.professional_id is not None and status.pending > 0
+        }
+        cut = publication.latest_cut(session, wave)
         forms = []
-        for form in progress.forms:
+        for form in wave_forms(wave):
             counts = per_day.get((wave.id, form), {})
             series = [(day, counts.get(day, 0)) for day in days]
             last_7 = sum(count for _, count in series[-7:])
@@ -124,16 +135,14 @@ def overview(session: Session, principal: Principal, *, min_group_size: int) -> 
                     bar_chart(series, label=label),
                 )
             )
-        with_published = sum(1 for row in progress.professionals if any(item.published for item in row.forms))
-        waiting = sum(1 for row in progress.professionals if any(item.waiting for item in row.forms))
         found.append(
             WaveOverview(
                 wave,
                 wave_state(wave, now),
                 forms,
-                with_published,
-                waiting,
-                progress.last_cut_at,
+                len(published_professionals),
+                len(waiting_professionals),
+                f"{cut.made_at:%d-%m-%Y %H:%M} UTC" if cut is not None else None,
                 min_group_size,
                 per_team=not wave.professional_feedback,
             )

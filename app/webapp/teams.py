@@ -47,14 +47,7 @@ def professionals_of_team(session: Session, principal: Principal, team: Team) ->
 
 def team_sizes(session: Session, principal: Principal) -> dict[int, int]:
     """Active professionals per team id."""
-    professionals, _ = organisation.list_professionals(
-        session=session, principal=principal, limit=MAX_LISTED * 10, offset=0
-    )
-    sizes: dict[int, int] = {}
-    for professional in professionals:
-        if professional.deactivated_at is None:
-            sizes[professional.team_id] = sizes.get(professional.team_id, 0) + 1
-    return sizes
+    return organisation.team_sizes(session=session, principal=principal)
 
 
 def open_waves(session: Session, principal: Principal) -> list[Wave]:
