@@ -55,6 +55,7 @@ def build_page_router() -> APIRouter:
     from app.users.sessions import get_signed_in
     from app.webapp.admin import router as webapp_admin_router
     from app.webapp.auditing import audit_page_changes
+    from app.webapp.running import router as webapp_running_router
     from app.webapp.views import router as webapp_router
 
     with_principal = APIRouter(dependencies=[Depends(get_principal)])
@@ -63,6 +64,7 @@ def build_page_router() -> APIRouter:
     signed_in = APIRouter(
         dependencies=[Depends(get_signed_in), Depends(audit_page_changes, scope="function")]
     )
+    signed_in.include_router(webapp_running_router)  # before webapp_router: /app/waves/new is no id
     signed_in.include_router(webapp_router)
     signed_in.include_router(webapp_admin_router)
 

@@ -27,3 +27,6 @@ class Professional(SQLModel, table=True):
     display_name: str = Field(max_length=100)
     role: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    deactivated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Set when the professional stops (left, moved on): their links are revoked, their history kept,
+    and a copied wave leaves them out."""

@@ -195,3 +195,31 @@ def published_forms(session: Session, wave_ids: list[int], forms: list[str]) -> 
             if wave_id is not None:
                 found[wave_id].append(form)
     return found
+
+
+def invitations_of_wave(session: Session, principal: Principal, wave: Wave) -> list[Invitation]:
+    """Every invitation of ``wave``, oldest first (a wave has a few per professional)."""
+    query = scoped(select(Invitation), Invitation.municipality_id, principal).where(
+        Invitation.wave_id == wave.id
+    )
+    return list(session.exec(query.order_by(col(Invitation.id))).all())
+
+
+def latest_wave_before(session: Session, principal: Principal, wave_id: int | None) -> Wave | None:
+    """The newest wave of the caller's municipality (before ``wave_id`` when given): what a copy copies."""
+    query = scoped(select(Wave), Wave.municipality_id, principal)
+    if wave_id is not None:
+        query = query.where(col(Wave.id) < wave_id)
+    return session.exec(query.order_by(col(Wave.id).desc()).limit(1)).first()
+
+
+def active_professionals_per_team(session: Session, principal: Principal) -> dict[int, int]:
+    """How many active (not deactivated) professionals each team of the caller's municipality has."""
+    query = (
+        select(Professional.team_id, func.count())
+        .where(col(Professional.deactivated_at).is_(None))
+        .group_by(col(Professional.team_id))
+    )
+    if principal.municipality_id is not None:  # as app.tenancy.scoped, for a two-column select
+        query = query.where(Professional.municipality_id == principal.municipality_id)
+    return {int(team_id): int(count) for team_id, count in session.exec(query).all()}

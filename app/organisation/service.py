@@ -190,6 +190,11 @@ def create_professional(
     return professional
 
 
+def code_in_use(*, session: Session, principal: Principal, code: str) -> bool:
+    """Whether a professional of the caller's municipality already has ``code``."""
+    return repository.code_taken(session, writing_municipality(principal), code)
+
+
 def list_professionals(
     *,
     session: Session,
@@ -363,12 +368,24 @@ _STATUS = {
 }
 
 
+def _status(problem: LinkProblem | None) -> InvitationStatus:
+    # a rule added later that names no status of its own withdraws the link, as far as its users see
+    return InvitationStatus.active if problem is None else _STATUS.get(problem, InvitationStatus.revoked)
+
+
+def invitation_statuses(
+    session: Session, invitations: list[Invitation], now: datetime | None = None
+) -> dict[int, InvitationStatus]:
+    """:func:`invitation_status` of many links in one query, by invitation id (for list pages)."""
+    session.flush()
+    states = collection.link_states(session, invitations, now)
+    return {id_: _status(problem) for id_, problem in states.items()}
+
+
 def invitation_status(invitation: Invitation, now: datetime | None = None) -> InvitationStatus:
     """The link's own status, by the one rule of a usable link (:mod:`app.collection.links`),
     read from the database the invitation was loaded from. Its wave's dates are the wave's."""
-    problem = collection.link_state(_session_of(invitation), invitation, now)
-    # a rule added later that names no status of its own withdraws the link, as far as its users see
-    return InvitationStatus.active if problem is None else _STATUS.get(problem, InvitationStatus.revoked)
+    return _status(collection.link_state(_session_of(invitation), invitation, now))
 
 
 def wave_is_closed(wave: Wave, now: datetime | None = None) -> bool:
@@ -406,6 +423,8 @@ def create_invitation(
     municipality_id = writing_municipality(principal)
     wave = repository.get_wave(session, principal, invitation_in.wave_id)
     professional = repository.get_professional(session, principal, invitation_in.professional_id)
+    if professional.deactivated_at is not None:
+        raise _invalid("professional_id", f"professional {professional.id} is deactivated")
     if wave.municipality_id != professional.municipality_id:  # pragma: no cover - both scoped above
         raise _invalid("wave_id", "the wave and the professional belong to different municipalities")
     forms = instrument_for_version(wave.instrument_version).forms
@@ -601,3 +620,126 @@ def print_sheet(
             )
         )
     return PrintSheet(professional=professional, wave=wave, audience=audience, entries=entries)
+
+
+# -- running a wave: links for everyone, copying the last wave, a professional who stops ----------------
+
+
+def professional_is_active(professional: Professional) -> bool:
+    return professional.deactivated_at is None
+
+
+def deactivate_professional(*, session: Session, principal: Principal, professional_id: int) -> Professional:
+    """Stop a professional: their links are revoked at once; their code, history and reports stay."""
+    writing_municipality(principal)
+    professional = repository.get_professional(session, principal, professional_id)
+    if professional.deactivated_at is None:
+        now = utcnow()
+        professional.deactivated_at = now
+        for invitation in repository.invitations_of_professional(session, principal, professional):
+            if invitation.revoked_at is None:
+                invitation.revoked_at = now
+                repository.add(session, invitation)
+        repository.add(session, professional)
+    return professional
+
+
+def reactivate_professional(*, session: Session, principal: Principal, professional_id: int) -> Professional:
+    """Active again; revoked links stay revoked (a link may have been passed on): make new ones."""
+    writing_municipality(principal)
+    professional = repository.get_professional(session, principal, professional_id)
+    professional.deactivated_at = None
+    repository.add(session, professional)
+    return professional
+
+
+def team_sizes(*, session: Session, principal: Principal) -> dict[int, int]:
+    """Active professionals per team id."""
+    return repository.active_professionals_per_team(session, principal)
+
+
+def wave_invitations(*, session: Session, principal: Principal, wave_id: int) -> list[Invitation]:
+    wave = repository.get_wave(session, principal, wave_id)
+    return repository.invitations_of_wave(session, principal, wave)
+
+
+def create_wave_links(
+    *,
+    session: Session,
+    principal: Principal,
+    wave_id: int,
+    professional_ids: set[int] | None = None,
+    forms: dict[int, set[str]] | None = None,
+) -> list[Invitation]:
+    """An open link per active professional and form of the wave that has no usable one yet.
+
+    ``professional_ids`` limits it to those professionals; ``forms`` (per professional) to those
+    forms. Returns the links made; a closed wave gets none (422, as for one invitation).
+    """
+    writing_municipality(principal)
+    wave = repository.get_wave(session, principal, wave_id)
+    if wave_is_closed(wave):
+        raise _invalid("wave_id", f"wave {wave.id} closed at {wave.closes_at:%Y-%m-%d %H:%M} UTC")
+    wave_forms = list(instrument_for_version(wave.instrument_version).forms)
+    existing = repository.invitations_of_wave(session, principal, wave)
+    statuses = invitation_statuses(session, existing)
+    usable = {
+        (invitation.professional_id, invitation.form)
+        for invitation in existing
+        if statuses.get(invitation.id or 0) is InvitationStatus.active
+    }
+    professionals, _ = repository.page_of(session, Professional, principal, limit=10_000, offset=0)
+    made = []
+    for professional in professionals:
+        assert professional.id is not None
+        if not professional_is_active(professional):
+            continue
+        if professional_ids is not None and professional.id not in professional_ids:
+            continue
+        wanted = forms.get(professional.id, set()) if forms is not None else set(wave_forms)
+        for form in wave_forms:
+            if form in wanted and (professional.id, form) not in usable:
+                made.append(
+                    create_invitation(
+                        session=session,
+                        principal=principal,
+                        invitation_in=InvitationCreate(
+                            wave_id=wave_id, form=form, professional_id=professional.id
+                        ),
+                    )
+                )
+    return made
+
+
+def previous_wave(*, session: Session, principal: Principal, before: int | None = None) -> Wave | None:
+    """The wave a copy starts from: the newest one (before wave ``before`` when given)."""
+    return repository.latest_wave_before(session, principal, before)
+
+
+def copy_wave(*, session: Session, principal: Principal, source_id: int, wave_in: WaveCreate) -> Wave:
+    """A new wave with the modules and feedback setting of ``wave_in``, and a link for each active
+    professional and form that had one in the source wave (so the same teams and professionals)."""
+    source = repository.get_wave(session, principal, source_id)
+    wave = create_wave(session=session, principal=principal, wave_in=wave_in)
+    assert wave.id is not None
+    forms: dict[int, set[str]] = {}
+    for invitation in repository.invitations_of_wave(session, principal, source):
+        forms.setdefault(invitation.professional_id, set()).add(invitation.form)
+    if not wave_is_closed(wave):
+        create_wave_links(
+            session=session, principal=principal, wave_id=wave.id, professional_ids=set(forms), forms=forms
+        )
+    return wave
+
+
+def close_wave(*, session: Session, principal: Principal, wave_id: int) -> Wave:
+    """Close a wave now (early): its links stop working; what came in stays and is published as due."""
+    wave = repository.get_wave(session, principal, wave_id)
+    now = utcnow()
+    if wave_is_closed(wave, now):
+        return wave
+    if wave.opens_at >= now:
+        raise _invalid("closes_at", "the wave has not opened yet; change its dates instead")
+    return update_wave(
+        session=session, principal=principal, wave_id=wave_id, wave_in=WaveUpdate(closes_at=now)
+    )

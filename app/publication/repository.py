@@ -131,3 +131,30 @@ def delete_responses_before(session: Session, cutoff: datetime) -> int:
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def daily_counts(session: Session, wave_ids: list[int], since: datetime) -> list[tuple[int, str, str, int]]:
+    """(wave id, form, day as ``YYYY-MM-DD`` in UTC, responses) since ``since``: counts only.
+
+    ``submitted_at`` is stored rounded to the hour, so a day is never finer than a respondent's hour.
+    """
+    if not wave_ids:
+        return []
+    # Grouped by the stored hour (portable SQL; at most 24 rows a day), then summed per day here.
+    hour = col(Response.submitted_at)
+    statement = (
+        sa_select(Response.wave_id, Response.form, hour, func.count())  # type: ignore[call-overload]
+        .where(col(Response.wave_id).in_(wave_ids), hour >= since)
+        .group_by(col(Response.wave_id), col(Response.form), hour)
+    )
+    per_day: dict[tuple[int, str, str], int] = {}
+    for wave_id, form, submitted_at, count in session.execute(statement).all():
+        moment = _stored_time(submitted_at)
+        key = (int(wave_id), str(form), f"{moment:%Y-%m-%d}")
+        per_day[key] = per_day.get(key, 0) + int(count)
+    return [(*key, count) for key, count in sorted(per_day.items())]
+
+
+def _stored_time(value: datetime | str) -> datetime:
+    """A column read through a plain select: SQLite may hand back text."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

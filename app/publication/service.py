@@ -213,3 +213,14 @@ def pending_status(session: Session, wave: Wave, *, min_group_size: int) -> list
             )
         )
     return statuses
+
+
+def response_counts(session: Session, wave: Wave) -> list[tuple[str, int | None, bool, int]]:
+    """(form, professional id, published, responses) of a wave: counts only, for the overview."""
+    assert wave.id is not None
+    return repository.response_counts(session, wave.id)
+
+
+def daily_counts(session: Session, wave_ids: list[int], since: datetime) -> list[tuple[int, str, str, int]]:
+    """(wave id, form, UTC day, responses) since ``since``, for the overview's bar charts."""
+    return repository.daily_counts(session, wave_ids, since)

@@ -35,6 +35,7 @@ from app.users.sessions import (
     resolve,
     set_session_cookie,
 )
+from app.webapp import overview as webapp_overview
 
 router = APIRouter(tags=["sign-in"], include_in_schema=False)
 LANGUAGES = ("nl", "en")
@@ -492,4 +493,9 @@ def app_home(
         manage="manage" in principal.scopes,
         admin="admin" in principal.scopes,
         role_label=messages()[lang][f"role_{signed_in.user.role}"],
+        overview=webapp_overview.overview(
+            session, principal, min_group_size=request.app.state.settings.min_group_size
+        )
+        if principal.municipality_id is not None and "reports:aggregate" in principal.scopes
+        else [],
     )

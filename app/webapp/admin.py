@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from app.apikeys import service as apikey_service
 from app.apikeys.schemas import ApiKeyCreate, ApiKeyPublic
 from app.audit import service as audit
-from app.audit.repository import AuditFilter
+from app.audit.schemas import AuditFilter
 from app.auth import Scope
 from app.db import SessionDep, StreamSessionDep
 from app.errors import Conflict, InvalidInput, NotFound

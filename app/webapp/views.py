@@ -1,4 +1,4 @@
-"""The coordinator's pages under ``/app/``: teams, a wave's progress, its report, and the admin lists.
+"""The web app's pages under ``/app/``: a wave's report and the admin lists (running a wave: ``running.py``).
 
 Thin routes beside the JSON API: they call the same services (organisation, publication, reports,
 users, API keys, audit) with the signed-in person's :class:`~app.auth.Principal`, and render a
@@ -10,24 +10,19 @@ form posts its ``csrf_token``.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from app.api_common import MAX_ROW_ID
 from app.auth import Scope
 from app.db import SessionDep
 from app.organisation import service as organisation
-from app.organisation.schemas import TeamCreate
 from app.reports.views import PAGE_HEADERS, Language, report_html
 from app.templates import templates
 from app.users.sessions import SignedIn, csrf_field, require_page_scope
-from app.webapp import service
 
 router = APIRouter(tags=["web app"], include_in_schema=False)
-Manager = Annotated[SignedIn, Depends(require_page_scope(Scope.manage))]
 Reader = Annotated[SignedIn, Depends(require_page_scope(Scope.reports_aggregate))]
 Admin = Annotated[SignedIn, Depends(require_page_scope(Scope.admin))]
 WaveId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
@@ -61,71 +56,8 @@ def render(
     )
 
 
-# -- teams ----------------------------------------------------------------------------------------------
-
-
-def _teams_page(
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedIn,
-    *,
-    name: str = "",
-    error: str | None = None,
-    added: str | None = None,
-) -> HTMLResponse:
-    return render(
-        request,
-        "teams.html",
-        signed_in,
-        status_code=422 if error else 200,
-        teams=service.list_teams(session, signed_in.principal),
-        name=name,
-        error=error,
-        added=added,
-    )
-
-
-@router.get("/app/teams", response_class=HTMLResponse)
-def teams_page(
-    request: Request,
-    session: SessionDep,
-    signed_in: Manager,
-    added: Annotated[str | None, Query(max_length=200)] = None,
-) -> Response:
-    """The municipality's teams, and the form that adds one."""
-    return _teams_page(request, session, signed_in, added=added)
-
-
-@router.post("/app/teams")
-def add_team(
-    request: Request,
-    session: SessionDep,
-    signed_in: Manager,
-    name: Annotated[str, Form(max_length=1024)] = "",
-) -> Response:
-    """Add a team; a refused name comes back in the form with its message."""
-    try:
-        team_in = TeamCreate(name=name)
-    except ValidationError as exc:
-        kind = exc.errors()[0]["type"]
-        message = TEAM_NAME_ERRORS.get(kind, "Deze naam kan niet.")
-        return _teams_page(request, session, signed_in, name=name, error=message)
-    team = organisation.create_team(session=session, principal=signed_in.principal, team_in=team_in)
-    return RedirectResponse(f"/app/teams?{urlencode({'added': team.name})}", status_code=303)
-
-
 # -- waves ----------------------------------------------------------------------------------------------
-
-
-@router.get("/app/waves/{wave_id}", response_class=HTMLResponse)
-def wave_page(request: Request, session: SessionDep, signed_in: Manager, wave_id: WaveId) -> Response:
-    """Per professional and form: responses received, published, and what the next batch needs."""
-    principal = signed_in.principal
-    wave = organisation.get_wave(session=session, principal=principal, wave_id=wave_id)
-    progress = service.wave_progress(
-        session, principal, wave, min_group_size=request.app.state.settings.min_group_size
-    )
-    return render(request, "wave.html", signed_in, progress=progress, wave=wave)
+# Teams, professionals, waves and their QR sheets: app/webapp/running.py.
 
 
 @router.get("/app/waves/{wave_id}/report", response_class=HTMLResponse)

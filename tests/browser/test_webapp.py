@@ -182,3 +182,163 @@ def test_an_admin_invites_makes_a_key_reads_the_trail_and_makes_a_feedback_link(
     check(page, f"{name}-feedback-links")
     page.goto(f"{server.base_url}/app/bestaat-niet")
     check(page, f"{name}-404")
+
+
+# -- a coordinator's whole job: import, copy the last wave, print the team's sheet, follow the answers --
+
+from datetime import timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+from app.db import utcnow  # noqa: E402
+from tests.factories.collection import make_invitation  # noqa: E402
+
+IMPORT_WITH_A_BAD_ROW = (
+    "naam;rol;team;partner;code\n"
+    "Noor Bakker;wijkagent;Team Centrum;;NOOR-1\n"
+    "Ali Demir;jongerenwerker;Team Nergens;;\n"
+    "Eva Smit;ambulant hulpverlener;Team Centrum;;\n"
+    "Lars Visser;jongerenwerker;team centrum;;\n"
+)
+IMPORT = "\n".join(line for line in IMPORT_WITH_A_BAD_ROW.splitlines() if "Nergens" not in line) + "\n"
+
+
+def coordinator_with_last_wave(server: Server) -> str:
+    """A municipality whose last wave (closed) asked young people and Sam about Sam."""
+    with Session(server.database.engine, expire_on_commit=False) as session:
+        municipality = make_municipality(session, f"Gemeente {uuid.uuid4().hex[:6]}")
+        team = make_team(session, municipality, "Team Centrum")
+        sam = make_professional(session, team, display_name="Sam Jansen", code="SAM-1")
+        last = make_wave(
+            session,
+            municipality,
+            opens_at=utcnow() - timedelta(days=120),
+            closes_at=utcnow() - timedelta(days=90),
+        )
+        last.name = "Najaar"
+        session.add(last)
+        make_invitation(session, last, sam, form="jongere")
+        make_invitation(session, last, sam, form="professional")
+        user = make_user(session, municipality, "coordinator")
+        session.commit()
+        return user.email
+
+
+def answer_without_dont_know(page: Any, respondent: int) -> None:
+    """Tap an answer (1-5, never "weet ik niet") on every question, different per respondent."""
+    questions = page.locator("fieldset.q")
+    for index in range(questions.count()):
+        value = str((index + respondent) % 5 + 1)
+        questions.nth(index).locator(f"label.c:has(input[value='{value}']) span").tap()
+
+
+def main_text(page: Any) -> str:
+    return " ".join(page.locator("main").inner_text().split())
+
+
+@pytest.mark.parametrize("screen", list(SCREENS), indirect=True)
+def test_a_coordinators_whole_job(sqlite_server: Server, screen: Any, browser: Any, tmp_path: Path) -> None:
+    page, server = screen, sqlite_server
+    name = f"job-{size_of(page)}"
+    sign_in(page, server, coordinator_with_last_wave(server))
+    page.wait_for_url("**/app/")
+    check(page, f"{name}-01-overview")
+
+    # Import three professionals; the file with a fourth, bad row is refused first, with its message.
+    page.get_by_role("link", name="Teams", exact=True).click()
+    page.wait_for_url("**/app/teams")
+    check(page, f"{name}-02-teams")
+    page.get_by_role("link", name="Professionals importeren uit een CSV-bestand").click()
+    check(page, f"{name}-03-import")
+    bad = tmp_path / "team-met-fout.csv"
+    bad.write_text(IMPORT_WITH_A_BAD_ROW, encoding="utf-8")
+    page.get_by_label("CSV-bestand").set_input_files(str(bad))
+    page.get_by_role("button", name="Voorbeeld bekijken").click()
+    summary = page.locator(".error-summary")
+    assert "1 regel kan niet worden ingelezen" in summary.inner_text()
+    assert "Regel 3: Team ‘Team Nergens’ bestaat niet" in summary.inner_text()
+    assert page.get_by_role("button", name="opslaan").count() == 0
+    check(page, f"{name}-04-import-refused")
+    good = tmp_path / "team.csv"
+    good.write_text(IMPORT, encoding="utf-8")
+    page.get_by_label("CSV-bestand").set_input_files(str(good))
+    page.get_by_role("button", name="Voorbeeld bekijken").click()
+    check(page, f"{name}-05-import-preview")
+    page.get_by_role("button", name="3 professionals opslaan").click()
+    page.wait_for_url("**/app/teams?imported=3")
+    assert page.get_by_role("status").inner_text() == "3 professionals zijn toegevoegd."
+    page.get_by_role("link", name="Team Centrum").click()
+    assert "Noor Bakker" in main_text(page) and "Lars Visser" in main_text(page)
+    check(page, f"{name}-06-team")
+    page.get_by_role("link", name="Noor Bakker").click()
+    check(page, f"{name}-07-professional")
+
+    # Copy the last wave: it opens today; Sam's links come along, the new three get theirs in one go.
+    page.get_by_role("link", name="Meetrondes", exact=True).click()
+    check(page, f"{name}-08-waves")
+    page.get_by_role("link", name="Vorige meetronde kopiëren (Najaar)").click()
+    check(page, f"{name}-09-copy")
+    page.get_by_label("Naam van de meetronde").fill("Voorjaar")
+    page.get_by_label("Eerste dag").fill(f"{utcnow() - timedelta(days=1):%Y-%m-%d}")
+    page.get_by_label("Laatste dag (mag leeg)").fill(f"{utcnow() + timedelta(days=30):%Y-%m-%d}")
+    page.get_by_role("button", name="Kopie maken").click()
+    page.wait_for_url("**/app/waves/*?done=*")
+    assert "Sam Jansen: 0 antwoorden ontvangen" in main_text(page)
+    assert "Noor Bakker: 0 antwoorden ontvangen" in main_text(page)
+    wave_url = page.url.split("?")[0]
+    page.get_by_role("button", name="Links maken voor alle professionals").click()
+    # Sam's ouder form, and the three forms of each of the three new professionals.
+    assert page.get_by_role("status").inner_text() == "10 links gemaakt."
+    check(page, f"{name}-10-wave")
+
+    # The team's sheet: one page per professional, each link's URL beside its QR code.
+    page.get_by_role("link", name="QR-codes van Team Centrum").click()
+    pages = page.locator("section.page")
+    assert pages.count() == 4
+    sam_page = page.locator("section.page", has_text="Sam Jansen")
+    assert sam_page.locator("svg").count() == 2  # jongere and ouder, never Sam's own form
+    check(page, f"{name}-11-sheet")
+    page.emulate_media(media="print")
+    shoot(page, f"{name}-12-sheet-print")
+    page.emulate_media(media="screen")
+    url = sam_page.locator("section.card", has_text="jongeren").locator("p.url").inner_text()
+    path = urlsplit(url).path
+    assert path.startswith("/s/")
+
+    # Five young people answer on a phone through the sheet's link; the counts move.
+    phone = browser.new_context(viewport={"width": 360, "height": 640}, has_touch=True, is_mobile=True)
+    try:
+        answering = phone.new_page()
+        answering.set_default_timeout(10_000)
+        for number in range(1, 6):
+            assert answering.goto(f"{server.base_url}{path}").status == 200
+            if number == 1:
+                shoot(answering, f"{name}-13-form-360x640")
+            answer_without_dont_know(answering, number)
+            with answering.expect_navigation(url="**/bedankt*"):
+                answering.locator("button[type=submit]").tap()
+            if number == 2:
+                page.goto(wave_url)
+                assert "Sam Jansen: 2 antwoorden ontvangen" in main_text(page)
+                assert "Jongeren: 2 ontvangen, 0 gepubliceerd, nog 3 antwoorden nodig" in main_text(page)
+                check(page, f"{name}-14-wave-two-answers")
+        shoot(answering, f"{name}-15-thanks-360x640")
+    finally:
+        phone.close()
+    # The wave page publishes Sam's five (a batch is due) and says so; the report shows them.
+    page.goto(wave_url)
+    shown = main_text(page)
+    assert "Sam Jansen: 5 antwoorden ontvangen" in shown
+    assert "Jongeren: 5 ontvangen, 5 gepubliceerd; alles is gepubliceerd" in shown
+    assert "Het rapport is het laatst bijgewerkt op" in shown
+    check(page, f"{name}-16-wave-published")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Rapport Jongeren").click()
+    report = page.content()
+    assert "Team Centrum" in report and "nog niets gepubliceerd" not in report
+    shoot(page, f"{name}-17-report")
+    page.goto(f"{server.base_url}/app/")
+    overview = main_text(page)
+    assert "Ontvangen 5 Gepubliceerd 5 Achtergehouden 0" in overview
+    assert "1 professional is gepubliceerd" in overview
+    check(page, f"{name}-18-overview-after")
