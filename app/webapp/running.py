@@ -4,14 +4,13 @@ Thin routes, like :mod:`app.webapp.views`: they read the form, call the organisa
 through the web app's service modules (:mod:`app.webapp.teams`, :mod:`app.webapp.waves`) and render
 a template; a refused form comes back with the values kept and a Dutch message at the field. Only a
 role with ``manage`` opens them (403 otherwise); another municipality's id is 404, as in the API.
-Every write is recorded in the audit trail (:func:`app.audit.service.audit_changes`) and needs the
-form's ``csrf_token``.
+Every write is recorded in the audit trail by the web app's one router dependency
+(:func:`app.webapp.auditing.audit_page_changes`, where :func:`app.api.build_page_router` includes
+the pages) and needs the form's ``csrf_token``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,7 +19,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from app.api_common import MAX_ROW_ID
-from app.audit.service import audit_changes
 from app.auth import Scope
 from app.db import SessionDep
 from app.errors import Conflict, InvalidInput
@@ -37,16 +35,9 @@ Manager = Annotated[SignedIn, Depends(require_page_scope(Scope.manage))]
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 # Generous limits: the schema behind each field says what is too long, in the form's own message.
 Text = Annotated[str, Form(max_length=2000)]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _audited(request: Request, session: SessionDep, signed_in: Manager) -> Iterator[SignedIn]:
-    """The signed-in manager of a write, whose changes go to the audit trail as the API's do."""
-    with contextmanager(audit_changes)(request, session, signed_in.principal):
-        yield signed_in
-
-
-Writer = Annotated[SignedIn, Depends(_audited, scope="function")]
+Writer = Manager  # a write: recorded by the router's audit dependency
 
 
 def _see(location: str, **query: Any) -> RedirectResponse:
@@ -602,9 +593,7 @@ def team_sheets(
     sheets = waves.team_sheets(
         session, signed_in.principal, wave_id=wave_id, team_id=team_id, base_url=_base_url(request)
     )
-    return templates.TemplateResponse(
-        request, "print/team.html", {"sheets": sheets, "wave": sheets.wave}, headers=NO_STORE
-    )
+    return templates.TemplateResponse(request, "print/team.html", {"sheets": sheets, "wave": sheets.wave})
 
 
 @router.post("/app/waves/{wave_id}/personal-links")
@@ -647,7 +636,7 @@ def personal_links(
     return Response(
         content,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

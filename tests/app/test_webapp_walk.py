@@ -339,6 +339,7 @@ def test_no_page_shows_an_unpublished_statistic(client, session, settings, app, 
         # The methods section is fixed text (cut-offs, 1,96, r = 0,2-0,3), the same for every wave.
         text = re.sub(r'<section class="methods">.*?</section>', " ", text, flags=re.DOTALL)
         words = re.sub(r"https?://\S+", " ", re.sub(r"<[^>]+>", " ", text))  # links: no statistics
+        words = re.sub(r"\b\d{1,2}[.:]\d{2} uur\b", " ", words)  # a time of day ("om 9.30 uur")
         for constant in (*CONSTANT_DECIMALS, wave_version):
             words = words.replace(constant, "")
         found = [words[max(0, m.start() - 60) : m.end() + 20] for m in DECIMAL.finditer(words)]
