@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.exports.spreadsheet import FORMULA_TRIGGERS, SafeCsvWriter, neutralise
 from app.instrument_versions.service import published_instrument
-from tests.app.test_exports import store
+from tests.app.test_exports import OPENS, store
 from tests.factories.collection import make_invitation, make_wave
 from tests.factories.organisation import make_key, make_municipality, make_professional, make_team
 
@@ -53,7 +53,7 @@ def hostile(session: Session):
     municipality = make_municipality(session)
     team = make_team(session, municipality, name=HYPERLINK)
     professional = make_professional(session, team, code="-A1")
-    wave = make_wave(session, municipality, name=CALC)
+    wave = make_wave(session, municipality, name=CALC, opens_at=OPENS)
     invitation = make_invitation(session, wave, professional)
     items = [item.id for item in published_instrument().form("jongere").items(())]
     for value in (2, 4):
