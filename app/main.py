@@ -29,6 +29,7 @@ from app.users import views as user_views
 from app.users.sessions import install_sign_in_handlers
 from app.validation import install_input_limits
 from app.webapp.errors import install_app_error_pages
+from app.webapp.language import install_page_language
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_input_limits(app)
     install_rate_limits(app)
     install_access_log(app)
+    install_page_language(app)
     install_security_headers(app)
     # The respondent pages first: requests are matched against the routes in order, and the form
     # is what meets the load (its paths overlap with no other router's).

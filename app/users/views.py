@@ -35,7 +35,9 @@ from app.users.sessions import (
     resolve,
     set_session_cookie,
 )
+from app.webapp import language as webapp_language
 from app.webapp import overview as webapp_overview
+from app.webapp.views import page_context
 
 router = APIRouter(tags=["sign-in"], include_in_schema=False)
 LANGUAGES = ("nl", "en")
@@ -471,8 +473,9 @@ MAX_LISTED = 200
 def app_home(
     request: Request, session: SessionDep, signed_in: SignedInDep, lang: str | None = None
 ) -> Response:
-    """Who is signed in, the waves with their reports, the QR sheets, and signing out."""
-    lang = language(lang)
+    """Who is signed in, the waves with their reports, the QR sheets, and signing out (in the web
+    app's language: ``?lang=`` or the cookie it leaves, :mod:`app.webapp.language`)."""
+    lang = webapp_language.of_request(request)
     principal = signed_in.principal
     waves, _ = organisation.list_waves(session=session, principal=principal, limit=MAX_LISTED, offset=0)
     professionals: list[Any] = []
@@ -480,10 +483,14 @@ def app_home(
         professionals, _ = organisation.list_professionals(
             session=session, principal=principal, limit=MAX_LISTED, offset=0
         )
+    app_context = page_context(request)
     return render(
         request,
         "home.html",
         lang,
+        switch_url=app_context["switch_url"],
+        app_t=app_context["t"],
+        state_word=app_context["state_word"],
         signed_in=signed_in,
         user=signed_in.user,
         municipality=signed_in.municipality,

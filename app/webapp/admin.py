@@ -40,8 +40,9 @@ from app.users import mail
 from app.users import service as users
 from app.users.schemas import Role, UserCreate
 from app.users.sessions import SignedIn, require_page_scope
-from app.webapp import service
-from app.webapp.views import Admin, WaveId, render
+from app.webapp import language, service
+from app.webapp.language import say
+from app.webapp.views import Admin, WaveId, page_context, render, worded
 
 router = APIRouter(tags=["web app"], include_in_schema=False)
 Reader = Annotated[SignedIn, Depends(require_page_scope(Scope.responses_read))]
@@ -55,18 +56,19 @@ FormText = Annotated[str, Form(max_length=1024)]
 AUDIT_PAGE_SIZE = 50
 MAX_AUDIT_PAGE = 1_000_000
 
+# Keys in templates/app/messages.yaml, worded in the page's language when shown.
 SCOPE_LABELS = {
-    Scope.manage.value: "beheren: teams, professionals, meetrondes en links",
-    Scope.responses_write.value: "antwoorden insturen (een partnersysteem)",
-    Scope.responses_read.value: "antwoorden downloaden (export)",
-    Scope.reports_aggregate.value: "rapporten lezen",
-    Scope.reports_professional.value: "cijfers per professional lezen",
-    Scope.admin.value: "beheer: sleutels en logboek",
+    Scope.manage.value: "scope_manage",
+    Scope.responses_write.value: "scope_responses_write",
+    Scope.responses_read.value: "scope_responses_read",
+    Scope.reports_aggregate.value: "scope_reports_aggregate",
+    Scope.reports_professional.value: "scope_reports_professional",
+    Scope.admin.value: "scope_admin",
 }
 ROLE_CHOICES = {
-    Role.coordinator.value: "coördinator: teams en meetrondes beheren, rapporten lezen",
-    Role.researcher.value: "onderzoeker: rapporten en cijfers per professional lezen, downloaden",
-    Role.admin.value: "beheerder: alles, ook gebruikers, sleutels en logboek",
+    Role.coordinator.value: "role_choice_coordinator",
+    Role.researcher.value: "role_choice_researcher",
+    Role.admin.value: "role_choice_admin",
 }
 
 
@@ -81,23 +83,20 @@ class InviteForm:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-INVITE_MESSAGES = {
-    "email": "Vul een geldig e-mailadres in, zoals naam@gemeente.nl.",
-    "display_name": "Vul de naam in (hoogstens 200 tekens).",
-    "role": "Kies een rol.",
-}
+INVITE_MESSAGES = {"email": "invite_email", "display_name": "invite_display_name", "role": "invite_role"}
 DONE_USERS = {
-    "role": "De rol is gewijzigd.",
-    "disabled": "Het account is uitgeschakeld. Die persoon kan niet meer inloggen.",
-    "2fa_on": "De tweede stap is nu verplicht voor iedereen van uw gemeente.",
-    "2fa_off": "De tweede stap is niet meer verplicht.",
+    "role": "done_role",
+    "disabled": "done_disabled",
+    "2fa_on": "done_2fa_on",
+    "2fa_off": "done_2fa_off",
 }
 
 
 def _role_choices(signed_in: SignedIn) -> dict[str, str]:
+    choices = worded(ROLE_CHOICES, language.current())
     if signed_in.principal.is_research:  # a research account reads only: never a coordinator
-        return {role: label for role, label in ROLE_CHOICES.items() if role != Role.coordinator.value}
-    return ROLE_CHOICES
+        return {role: label for role, label in choices.items() if role != Role.coordinator.value}
+    return choices
 
 
 def _users_page(
@@ -123,7 +122,7 @@ def _users_page(
         invite=invite,
         row_errors=row_errors or {},
         invited=invited,
-        done=DONE_USERS.get(done or ""),
+        done=say(DONE_USERS[done]) if done in DONE_USERS else None,
         role_choices=_role_choices(signed_in),
     )
     return page
@@ -161,22 +160,22 @@ def invite_colleague(
         )
     except ValidationError as exc:
         form.errors = {
-            str(error["loc"][0]): INVITE_MESSAGES[str(error["loc"][0])]
+            str(error["loc"][0]): say(INVITE_MESSAGES[str(error["loc"][0])])
             for error in exc.errors()
             if error["loc"] and str(error["loc"][0]) in INVITE_MESSAGES
         }
         return _users_page(request, session, signed_in, invite=form)
     if user_in.role.value not in _role_choices(signed_in):
-        form.errors = {"role": "Een onderzoeksaccount kan geen coördinator zijn: kies een andere rol."}
+        form.errors = {"role": say("research_no_coordinator")}
         return _users_page(request, session, signed_in, invite=form)
     settings = request.app.state.settings
     try:
         user, url = users.invite_user(session, settings, actor=signed_in.principal, user_in=user_in)
     except Conflict:
-        form.errors = {"email": "Er is al een account met dit e-mailadres."}
+        form.errors = {"email": say("email_taken")}
         return _users_page(request, session, signed_in, invite=form)
     except InvalidInput:
-        form.errors = {"role": "Een onderzoeksaccount kan geen coördinator zijn: kies een andere rol."}
+        form.errors = {"role": say("research_no_coordinator")}
         return _users_page(request, session, signed_in, invite=form)
     shown: str | None = None
     if settings.smtp_url:
@@ -195,11 +194,9 @@ def set_role(
     """Give a colleague another role (never oneself: an admin cannot lock themselves out)."""
     user = users.colleague(session, actor=signed_in.principal, user_id=user_id)
     if user.id == signed_in.user.id:
-        return _users_page(
-            request, session, signed_in, row_errors={user_id: "U kunt uw eigen rol niet wijzigen."}
-        )
+        return _users_page(request, session, signed_in, row_errors={user_id: say("own_role")})
     if role not in _role_choices(signed_in):
-        return _users_page(request, session, signed_in, row_errors={user_id: "Kies een rol."})
+        return _users_page(request, session, signed_in, row_errors={user_id: say("invite_role")})
     users.change_role(session, user=user, role=Role(role), actor=signed_in.principal)
     return RedirectResponse("/app/users?done=role", status_code=303)
 
@@ -209,9 +206,7 @@ def disable_colleague(request: Request, session: SessionDep, signed_in: Admin, u
     """The colleague can no longer sign in; their sessions end now."""
     user = users.colleague(session, actor=signed_in.principal, user_id=user_id)
     if user.id == signed_in.user.id:
-        return _users_page(
-            request, session, signed_in, row_errors={user_id: "U kunt uw eigen account niet uitschakelen."}
-        )
+        return _users_page(request, session, signed_in, row_errors={user_id: say("own_account")})
     users.disable_user(session, user=user, actor=signed_in.principal)
     return RedirectResponse("/app/users?done=disabled", status_code=303)
 
@@ -241,18 +236,19 @@ class KeyForm:
 
 
 KEY_MESSAGES = {
-    "name": "Geef de sleutel een naam (hoogstens 100 tekens), zodat u hem later herkent.",
-    "scopes": "Kies minstens één recht.",
-    "expires_at": "Vul een datum in de toekomst in, zoals 31-12-2027, of laat het veld leeg.",
+    "name": "key_name_message",
+    "scopes": "key_scopes_message",
+    "expires_at": "key_expires_message",
 }
-DONE_KEYS = {"revoked": "De sleutel is ingetrokken. Hij werkt vanaf nu niet meer."}
+DONE_KEYS = {"revoked": "done_revoked"}
 
 
 def _scope_choices(signed_in: SignedIn) -> dict[str, str]:
+    labels = worded(SCOPE_LABELS, language.current())
     if signed_in.principal.is_research:
         forbidden = {scope.value for scope in apikey_service.RESEARCH_FORBIDDEN}
-        return {scope: label for scope, label in SCOPE_LABELS.items() if scope not in forbidden}
-    return SCOPE_LABELS
+        return {scope: label for scope, label in labels.items() if scope not in forbidden}
+    return labels
 
 
 def _parse_day(text: str) -> str | None:
@@ -285,9 +281,9 @@ def _apikeys_page(
         keys=[apikey_service.present(key) for key in keys],
         form=form,
         created=created,
-        done=DONE_KEYS.get(done or ""),
+        done=say(DONE_KEYS[done]) if done in DONE_KEYS else None,
         scope_choices=_scope_choices(signed_in),
-        scope_labels=SCOPE_LABELS,
+        scope_labels=worded(SCOPE_LABELS, language.current()),
     )
 
 
@@ -317,7 +313,7 @@ def create_key(
     allowed = [scope for scope in chosen if scope in _scope_choices(signed_in)]
     expires_at = _parse_day(expires) if expires.strip() else None
     if expires.strip() and expires_at is None:
-        form.errors["expires_at"] = KEY_MESSAGES["expires_at"]
+        form.errors["expires_at"] = say(KEY_MESSAGES["expires_at"])
     try:
         key_in = ApiKeyCreate(
             name=name,
@@ -329,8 +325,8 @@ def create_key(
         for error in exc.errors():
             where = str(error["loc"][0]) if error["loc"] else ""
             if where in KEY_MESSAGES:
-                form.errors[where] = KEY_MESSAGES[where]
-        form.errors = form.errors or {"name": KEY_MESSAGES["name"]}
+                form.errors[where] = say(KEY_MESSAGES[where])
+        form.errors = form.errors or {"name": say(KEY_MESSAGES["name"])}
     if form.errors:
         return _apikeys_page(request, session, signed_in, form=form)
     try:
@@ -340,7 +336,7 @@ def create_key(
     except InvalidInput as exc:
         where = next((str(error["loc"][-1]) for error in exc.extra.get("errors", [])), "scopes")
         form.errors = {
-            where if where in KEY_MESSAGES else "scopes": KEY_MESSAGES.get(where, KEY_MESSAGES["scopes"])
+            where if where in KEY_MESSAGES else "scopes": say(KEY_MESSAGES.get(where, KEY_MESSAGES["scopes"]))
         }
         return _apikeys_page(request, session, signed_in, form=form)
     created = (apikey_service.present(api_key), secret)
@@ -385,17 +381,17 @@ def _audit_filter(query: AuditQuery) -> AuditFilter:
         if kind in ("u", "k") and number.isascii() and number.isdigit() and len(number) <= 10:
             user_id, api_key_id = (int(number), None) if kind == "u" else (None, int(number))
         else:
-            query.errors["actor"] = "Kies iemand uit de lijst."
+            query.errors["actor"] = say("choose_person")
     if len(query.action) > 64:
-        query.errors["action"] = "Kies een actie uit de lijst."
+        query.errors["action"] = say("choose_action")
     since = _day_start(query.since) if query.since.strip() else None
     if query.since.strip() and since is None:
-        query.errors["since"] = "Vul een datum in, zoals 01-12-2026."
+        query.errors["since"] = say("since_message")
     until = _day_start(query.until) if query.until.strip() else None
     if query.until.strip() and until is None:
-        query.errors["until"] = "Vul een datum in, zoals 31-12-2026."
+        query.errors["until"] = say("until_message")
     elif since is not None and until is not None and until < since:
-        query.errors["until"] = "De einddatum ligt vóór de begindatum."
+        query.errors["until"] = say("until_before")
     return AuditFilter(
         user_id=user_id,
         api_key_id=api_key_id,
@@ -458,10 +454,10 @@ def report_panel(request: Request, signed_in: SignedIn, wave: Wave, form: str) -
     the feedback links (where the wave gives professionals feedback)."""
     scopes = signed_in.principal.scopes
     html = templates.env.get_template("app/_report_panel.html").render(
+        **page_context(request),
         wave=wave,
         form=form,
         forms=service.wave_forms(wave),
-        form_labels={"jongere": "Jongeren", "ouder": "Ouders", "professional": "Professionals (zelf)"},
         manage=Scope.manage.value in scopes,
         downloads=Scope.responses_read.value in scopes,
         feedback=wave.professional_feedback
@@ -568,8 +564,10 @@ def feedback_links_page(
 ) -> Response:
     """Per professional: their feedback links as link and QR code; make one, revoke one."""
     wave = organisation.get_wave(session=session, principal=signed_in.principal, wave_id=wave_id)
-    notice = {"made": "De feedbacklink is gemaakt.", "revoked": "De feedbacklink is ingetrokken."}
-    return _feedback_page(request, session, signed_in, wave, done=notice.get(done or ""))
+    notice = {"made": "feedback_made", "revoked": "feedback_revoked"}
+    return _feedback_page(
+        request, session, signed_in, wave, done=say(notice[done]) if done in notice else None
+    )
 
 
 def _feedback_wave(session: SessionDep, signed_in: SignedIn, wave_id: int) -> Wave:

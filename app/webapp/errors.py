@@ -1,8 +1,8 @@
-"""Plain-Dutch error pages for the web app (``/app/...``); the JSON API keeps problem+json.
+"""Plain error pages for the web app (``/app/...``) in its language; the JSON API keeps problem+json.
 
 Every error handler the application has (:func:`app.errors.install_error_handlers`) answers
 problem+json. Under ``/app/`` that is no page for a person, so each handler is wrapped: what it
-answers there with ``application/problem+json`` becomes a short Dutch page with the same status
+answers there with ``application/problem+json`` becomes a short page with the same status
 and headers (``Retry-After`` stays), and a way back. An unexpected exception becomes a 500 page
 (problem+json elsewhere), never a stack trace. Nothing of the request is echoed in the page.
 """
@@ -19,53 +19,15 @@ from starlette.concurrency import run_in_threadpool
 
 from app.errors import PROBLEM_JSON, problem
 from app.templates import templates
+from app.webapp import language
 
 logger = logging.getLogger("verbonden")
 APP_PREFIX = "/app/"
 # The response headers an error keeps on its page (the rest is the page's own).
 KEPT_HEADERS = ("retry-after", "allow", "www-authenticate")
 
-MESSAGES: dict[int, tuple[str, str]] = {
-    400: (
-        "Dat verzoek begrijpen we niet",
-        "Er ging iets mis met wat de browser stuurde. Probeer het opnieuw.",
-    ),
-    401: ("Log eerst in", "Deze pagina is alleen te zien als u bent ingelogd."),
-    403: (
-        "Dit mag u niet openen",
-        "Uw rol geeft geen toegang tot deze pagina. Denkt u dat dit niet klopt? "
-        "Vraag het de beheerder van uw gemeente.",
-    ),
-    404: (
-        "Deze pagina bestaat niet",
-        "Misschien is de link oud, of hoort wat u zoekt bij een andere gemeente.",
-    ),
-    405: (
-        "Dat kan op deze pagina niet",
-        "Deze pagina werkt niet zo. Ga terug en probeer het via de knoppen.",
-    ),
-    409: (
-        "Dat kan nu niet",
-        "Dit botst met wat er al is. Ga terug, laad de pagina opnieuw en kijk wat er staat.",
-    ),
-    410: ("Dit bestaat niet meer", "Wat u zoekt, is ingetrokken of verlopen."),
-    413: ("Dat is te groot", "Wat u stuurde of vroeg, is te groot. Probeer een kleiner deel."),
-    422: (
-        "Dat klopt niet helemaal",
-        "Een van de gegevens in het adres of het formulier kunnen we niet gebruiken. "
-        "Ga terug en controleer wat u invulde.",
-    ),
-    429: ("Even wachten", "Er kwamen te veel verzoeken tegelijk. Wacht een minuut en probeer het opnieuw."),
-    500: (
-        "Er ging iets mis bij ons",
-        "Dit ligt niet aan u. Probeer het over een paar minuten opnieuw; blijft het misgaan, "
-        "meld het dan bij de beheerder.",
-    ),
-    503: (
-        "Even niet bereikbaar",
-        "De gegevens zijn nu niet bereikbaar. Probeer het over een paar minuten opnieuw.",
-    ),
-}
+MESSAGES = (400, 401, 403, 404, 405, 409, 410, 413, 422, 429, 500, 503)
+"""The statuses with their own page (``error_<status>_title`` and ``_body`` in messages.yaml)."""
 
 
 def is_app_page(request: Request) -> bool:
@@ -73,12 +35,22 @@ def is_app_page(request: Request) -> bool:
 
 
 def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> HTMLResponse:
-    """The Dutch page of ``status`` (the nearest kind for a status without its own text)."""
-    heading, body = MESSAGES.get(status) or MESSAGES[500 if status >= 500 else 400]
+    """The page of ``status`` in the request's language (the nearest kind for a status without its
+    own text). Read from the request itself: an unexpected error is answered outside the middleware."""
+    lang = language.of_request(request)
+    kind = status if status in MESSAGES else 500 if status >= 500 else 400
+    context = language.switch(request, lang)
+    if request.method != "GET":  # the switch link opens a page, never the refused POST again
+        context["switch_url"] = f"{APP_PREFIX}?lang={context['other_lang']}"
     return templates.TemplateResponse(
         request,
         "app/error.html",
-        {"lang": "nl", "heading": heading, "body": body, "status": status},
+        {
+            **context,
+            "heading": language.say(f"error_{kind}_title", lang),
+            "body": language.say(f"error_{kind}_body", lang),
+            "status": status,
+        },
         status_code=status,
         headers={**(headers or {}), "Cache-Control": "no-store"},
     )

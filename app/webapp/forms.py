@@ -1,8 +1,8 @@
-"""A refused form, in plain Dutch: the schema's (or a rule's) errors as one message per field.
+"""A refused form, in plain words: the schema's (or a rule's) errors as one message per field.
 
 The pages validate with the same schemas as the JSON API (``app/organisation/schemas.py``); this
-module only says in Dutch what went wrong, so the form can be shown again with the values kept and
-the message at its field.
+module only says what went wrong, in the page's language (:func:`app.webapp.language.say`), so the
+form can be shown again with the values kept and the message at its field.
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.errors import AppError
+from app.webapp.language import say
 
 FieldErrors = dict[str, str]
 
-_BY_TYPE = {
-    "missing": "Vul dit in.",
-    "string_too_short": "Vul dit in.",
-    "string_pattern_mismatch": "Gebruik alleen letters, cijfers, - en _ (geen spaties).",
-    "datetime_from_date_parsing": "Vul een datum in, zoals 1-3-2027.",
-    "datetime_parsing": "Vul een datum in, zoals 1-3-2027.",
-    "datetime_type": "Vul een datum in, zoals 1-3-2027.",
-    "too_long": "Kies er minder.",
+_BY_TYPE = {  # keys in templates/app/messages.yaml
+    "missing": "field_missing",
+    "string_too_short": "field_missing",
+    "string_pattern_mismatch": "field_pattern",
+    "datetime_from_date_parsing": "field_date",
+    "datetime_parsing": "field_date",
+    "datetime_type": "field_date",
+    "too_long": "field_too_many",
 }
 _DUTCH_DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\s*$")
 
@@ -48,19 +49,19 @@ def _message(error: Any) -> str:
     kind = error.get("type", "")
     if kind == "string_too_long":
         limit = (error.get("ctx") or {}).get("max_length")
-        return f"Dit is te lang: hoogstens {limit} tekens." if limit else "Dit is te lang."
+        return say("field_too_long_n", n=limit) if limit else say("field_too_long")
     if kind in _BY_TYPE:
-        return _BY_TYPE[kind]
+        return say(_BY_TYPE[kind])
     text = str(error.get("msg", ""))
     if "control, zero-width" in text:
-        return "Hier staat een onzichtbaar teken of stuurteken; typ de tekst opnieuw."
+        return say("field_invisible")
     if "closes_at must be after opens_at" in text:
-        return "De laatste dag moet na de eerste dag liggen."
+        return say("field_closes_before")
     if "outside the years" in text:
-        return "Deze datum kan niet."
+        return say("field_date_impossible")
     if kind.startswith(("datetime", "date")):
-        return _BY_TYPE["datetime_parsing"]
-    return "Dit kan niet."
+        return say("field_date")
+    return say("field_refused")
 
 
 def _field(error: Any, fields: set[str]) -> str:
@@ -71,7 +72,7 @@ def _field(error: Any, fields: set[str]) -> str:
 
 
 def field_errors(exc: ValidationError | AppError, fields: set[str], *, fallback: str) -> FieldErrors:
-    """One Dutch message per form field (the first error of each), for the fields named."""
+    """One message per form field (the first error of each), for the fields named."""
     found: FieldErrors = {}
     if isinstance(exc, ValidationError):
         errors: list[Any] = list(exc.errors())
@@ -83,5 +84,5 @@ def field_errors(exc: ValidationError | AppError, fields: set[str], *, fallback:
             continue
         found.setdefault(_field(error, fields), _message(error))
     if not found:
-        found[fallback] = "Dit kan niet."
+        found[fallback] = say("field_refused")
     return found

@@ -14,6 +14,7 @@ from app.auth import Principal
 from app.db import utcnow
 from app.models import Wave
 from app.publication import service as publication
+from app.webapp.language import moment_text, say
 from app.webapp.service import wave_forms
 from app.webapp.waves import list_waves, wave_state
 
@@ -121,10 +122,7 @@ def overview(session: Session, principal: Principal, *, min_group_size: int) -> 
             series = [(day, counts.get(day, 0)) for day in days]
             last_7 = sum(count for _, count in series[-7:])
             last_30 = sum(count for _, count in series)
-            label = (
-                f"Antwoorden per dag, laatste {CHART_DAYS} dagen: {last_30} in totaal, "
-                f"{last_7} in de laatste 7 dagen"
-            )
+            label = say("chart_label", days=CHART_DAYS, total=last_30, week=last_7)
             forms.append(
                 FormOverview(
                     form,
@@ -142,7 +140,7 @@ def overview(session: Session, principal: Principal, *, min_group_size: int) -> 
                 forms,
                 len(published_professionals),
                 len(waiting_professionals),
-                f"{cut.made_at:%d-%m-%Y %H:%M} UTC" if cut is not None else None,
+                moment_text(cut.made_at) if cut is not None else None,
                 min_group_size,
                 per_team=not wave.professional_feedback,
             )

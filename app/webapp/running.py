@@ -28,7 +28,8 @@ from app.templates import templates
 from app.users.sessions import SignedIn, require_page_scope
 from app.webapp import service, teams, waves
 from app.webapp.forms import FieldErrors
-from app.webapp.views import TEAM_NAME_ERRORS, render
+from app.webapp.language import plural, say
+from app.webapp.views import render, team_name_error
 
 router = APIRouter(tags=["web app"], include_in_schema=False)
 Manager = Annotated[SignedIn, Depends(require_page_scope(Scope.manage))]
@@ -92,11 +93,11 @@ def teams_page(
     """The municipality's teams and partners, the forms that add one, and the CSV import."""
     notice = None
     if added is not None:
-        notice = f"Team ‘{added}’ is toegevoegd."
+        notice = say("team_added", name=added)
     elif partner is not None:
-        notice = f"Partner ‘{partner}’ is toegevoegd."
+        notice = say("partner_added", name=partner)
     elif imported is not None:
-        notice = f"{imported} {'professional is' if imported == 1 else 'professionals zijn'} toegevoegd."
+        notice = plural(imported, "imported_one", "imported_many")
     return _teams_page(request, session, signed_in, notice=notice)
 
 
@@ -106,7 +107,7 @@ def add_team(request: Request, session: SessionDep, signed_in: Writer, name: Tex
     try:
         team_in = TeamCreate(name=name)
     except ValidationError as exc:
-        message = TEAM_NAME_ERRORS.get(exc.errors()[0]["type"], "Deze naam kan niet.")
+        message = team_name_error(exc.errors()[0]["type"])
         return _teams_page(request, session, signed_in, name=name, error=message)
     team = organisation.create_team(session=session, principal=signed_in.principal, team_in=team_in)
     return _see("/app/teams", added=team.name)
@@ -120,7 +121,7 @@ def add_partner(
     try:
         partner_in = PartnerCreate(name=partner_name)
     except ValidationError as exc:
-        message = TEAM_NAME_ERRORS.get(exc.errors()[0]["type"], "Deze naam kan niet.")
+        message = team_name_error(exc.errors()[0]["type"])
         return _teams_page(request, session, signed_in, partner_name=partner_name, partner_error=message)
     partner = organisation.create_partner(
         session=session, principal=signed_in.principal, partner_in=partner_in
@@ -171,17 +172,13 @@ async def import_preview(
     if file is not None and file.filename:
         content = await file.read(teams.MAX_IMPORT_BYTES + 1)
         if len(content) > teams.MAX_IMPORT_BYTES:
-            return _import_page(
-                request, signed_in, problem="Het bestand is te groot: hoogstens 512 kB.", status_code=422
-            )
+            return _import_page(request, signed_in, problem=say("file_too_big"), status_code=422)
         decoded = teams.decode_upload(content)
         if decoded is None:
-            return _import_page(
-                request, signed_in, problem="Dit bestand is geen tekst (CSV).", status_code=422
-            )
+            return _import_page(request, signed_in, problem=say("file_not_text"), status_code=422)
         text = decoded
     if not text.strip():
-        return _import_page(request, signed_in, problem="Kies een CSV-bestand.", status_code=422)
+        return _import_page(request, signed_in, problem=say("choose_csv"), status_code=422)
     preview = teams.preview_import(session, signed_in.principal, text)
     return _import_page(
         request, signed_in, preview=preview, csv_text=text, status_code=200 if preview.ok else 422
@@ -207,8 +204,7 @@ def import_store(
             signed_in,
             preview=preview,
             csv_text=csv_text,
-            problem="Een code is intussen door iemand anders gebruikt. "
-            "Er is niets opgeslagen; probeer het opnieuw.",
+            problem=say("code_taken_meanwhile"),
             status_code=422,
         )
     return _see("/app/teams", imported=len(stored))
@@ -270,10 +266,10 @@ def rename_team(
     try:
         team_in = TeamUpdate(name=name)
     except ValidationError as exc:
-        message = TEAM_NAME_ERRORS.get(exc.errors()[0]["type"], "Deze naam kan niet.")
+        message = team_name_error(exc.errors()[0]["type"])
         return _team_page(request, session, signed_in, team_id, name=name, name_error=message)
     organisation.update_team(session=session, principal=signed_in.principal, team_id=team_id, team_in=team_in)
-    return _see(f"/app/teams/{team_id}", done="De naam is opgeslagen.")
+    return _see(f"/app/teams/{team_id}", done=say("name_saved"))
 
 
 @router.post("/app/teams/{team_id}/professionals")
@@ -299,7 +295,7 @@ def add_professional(
     professional, errors = teams.add_professional(session, signed_in.principal, values)
     if professional is None:
         return _team_page(request, session, signed_in, team_id, values=values, errors=errors)
-    return _see(f"/app/teams/{team_id}", done=f"{professional.display_name} is toegevoegd.")
+    return _see(f"/app/teams/{team_id}", done=say("professional_added", name=professional.display_name))
 
 
 # -- one professional -----------------------------------------------------------------------------------
@@ -379,7 +375,7 @@ def update_professional(
     errors = teams.update_professional(session, principal, professional_id, values)
     if errors:
         return _professional_page(request, session, signed_in, professional_id, values=values, errors=errors)
-    return _see(f"/app/professionals/{professional_id}", done="De wijzigingen zijn opgeslagen.")
+    return _see(f"/app/professionals/{professional_id}", done=say("changes_saved"))
 
 
 @router.post("/app/professionals/{professional_id}/deactivate")
@@ -388,7 +384,7 @@ def deactivate_professional(session: SessionDep, signed_in: Writer, professional
     organisation.deactivate_professional(
         session=session, principal=signed_in.principal, professional_id=professional_id
     )
-    return _see(f"/app/professionals/{professional_id}", done="Gestopt: de links werken niet meer.")
+    return _see(f"/app/professionals/{professional_id}", done=say("stopped_done"))
 
 
 @router.post("/app/professionals/{professional_id}/reactivate")
@@ -398,7 +394,7 @@ def reactivate_professional(session: SessionDep, signed_in: Writer, professional
     )
     return _see(
         f"/app/professionals/{professional_id}",
-        done="Weer actief. Maak nieuwe links op de pagina van de meetronde.",
+        done=say("reactivated_done"),
     )
 
 
@@ -494,7 +490,7 @@ def create_wave(
     wave, errors = waves.save_wave(session, principal, values)
     if wave is None:
         return _wave_form(request, signed_in, values=values, errors=errors, source=source)
-    return _see(f"/app/waves/{wave.id}", done="De meetronde is gemaakt.")
+    return _see(f"/app/waves/{wave.id}", done=say("wave_made"))
 
 
 @router.get("/app/waves/{wave_id}", response_class=HTMLResponse)
@@ -556,7 +552,7 @@ def edit_wave(
     saved, errors = waves.save_wave(session, principal, values, wave_id=wave_id)
     if saved is None:
         return _wave_form(request, signed_in, values=values, errors=errors, wave=wave)
-    return _see(f"/app/waves/{wave_id}", done="De wijzigingen zijn opgeslagen.")
+    return _see(f"/app/waves/{wave_id}", done=say("changes_saved"))
 
 
 @router.post("/app/waves/{wave_id}/close")
@@ -565,8 +561,8 @@ def close_wave(session: SessionDep, signed_in: Writer, wave_id: RowId) -> Respon
     try:
         organisation.close_wave(session=session, principal=signed_in.principal, wave_id=wave_id)
     except InvalidInput:
-        return _see(f"/app/waves/{wave_id}", problem="Deze meetronde is nog niet begonnen: pas de dagen aan.")
-    return _see(f"/app/waves/{wave_id}", done="De meetronde is gesloten.")
+        return _see(f"/app/waves/{wave_id}", problem=say("wave_not_started"))
+    return _see(f"/app/waves/{wave_id}", done=say("wave_closed"))
 
 
 @router.post("/app/waves/{wave_id}/links")
@@ -575,10 +571,8 @@ def make_links(session: SessionDep, signed_in: Writer, wave_id: RowId) -> Respon
     try:
         made = organisation.create_wave_links(session=session, principal=signed_in.principal, wave_id=wave_id)
     except InvalidInput:
-        return _see(
-            f"/app/waves/{wave_id}", problem="De meetronde is gesloten: er kunnen geen links meer bij."
-        )
-    return _see(f"/app/waves/{wave_id}", done=f"{len(made)} {'link' if len(made) == 1 else 'links'} gemaakt.")
+        return _see(f"/app/waves/{wave_id}", problem=say("wave_closed_no_links"))
+    return _see(f"/app/waves/{wave_id}", done=plural(len(made), "links_made_one", "links_made_many"))
 
 
 @router.get("/app/waves/{wave_id}/sheets", response_class=HTMLResponse)
@@ -612,11 +606,11 @@ def personal_links(
     forms = [name for name in service.wave_forms(wave)]
     problems: FieldErrors = {}
     if not team_id.isdigit() or not 0 < int(team_id) <= MAX_ROW_ID:
-        problems["team_id"] = "Kies een team."
+        problems["team_id"] = say("choose_team")
     if form not in forms:
-        problems["form"] = "Kies een vragenlijst."
+        problems["form"] = say("choose_form")
     if not count.strip().isdigit() or not 1 <= int(count) <= waves.MAX_PERSONAL_LINKS:
-        problems["count"] = f"Vul een aantal in van 1 tot {waves.MAX_PERSONAL_LINKS}."
+        problems["count"] = say("count_range", n=waves.MAX_PERSONAL_LINKS)
     if problems:
         return _wave_with_problems(request, session, signed_in, wave_id, problems, team_id, form, count)
     try:
@@ -630,7 +624,7 @@ def personal_links(
             base_url=_base_url(request),
         )
     except InvalidInput:
-        problems["count"] = "De meetronde is gesloten: er kunnen geen links meer bij."
+        problems["count"] = say("wave_closed_no_links")
         return _wave_with_problems(request, session, signed_in, wave_id, problems, team_id, form, count)
     filename = f"links-meetronde-{wave_id}-team-{team_id}-{form}.csv"
     return Response(

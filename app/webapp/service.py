@@ -19,6 +19,7 @@ from app.models import Professional, Team, Wave
 from app.organisation import service as organisation
 from app.publication import repository as publication_repository
 from app.publication import service as publication
+from app.webapp.language import moment_text
 
 FORMS = ("jongere", "ouder", "professional")
 MAX_LISTED = 500
@@ -141,5 +142,5 @@ def wave_progress(session: Session, principal: Principal, wave: Wave, *, min_gro
         professionals=rows,
         teams=team_rows,
         min_group_size=min_group_size,
-        last_cut_at=f"{cut.made_at:%d-%m-%Y %H:%M} UTC" if cut is not None else None,
+        last_cut_at=moment_text(cut.made_at) if cut is not None else None,
     )

@@ -18,6 +18,7 @@ from app.models import Partner, Professional, Team, Wave
 from app.organisation import service as organisation
 from app.organisation.schemas import ProfessionalCreate, ProfessionalUpdate
 from app.webapp.forms import FieldErrors, field_errors
+from app.webapp.language import say
 from app.webapp.service import MAX_LISTED, list_teams
 
 PROFESSIONAL_FIELDS = {"display_name", "role", "team_id", "partner_id", "code"}
@@ -68,7 +69,7 @@ def _optional_id(value: str) -> int | str | None:
 def professional_in(
     values: dict[str, str], *, update: bool = False
 ) -> tuple[ProfessionalCreate | ProfessionalUpdate | None, FieldErrors]:
-    """The posted professional form as the API's schema, or the Dutch message per field."""
+    """The posted professional form as the API's schema, or the message per field."""
     data: dict[str, Any] = {
         "display_name": values.get("display_name", ""),
         "role": values.get("role", ""),
@@ -85,7 +86,7 @@ def professional_in(
     except ValidationError as exc:
         errors = field_errors(exc, PROFESSIONAL_FIELDS, fallback="display_name")
         if "team_id" in errors:
-            errors["team_id"] = "Kies een team."
+            errors["team_id"] = say("choose_team")
         return None, errors
 
 
@@ -93,11 +94,11 @@ def rule_errors(exc: AppError) -> FieldErrors:
     """A refusal of the organisation service, at the field it concerns."""
     text = exc.detail
     if exc.status == 409 and "code" in text:
-        return {"code": "Deze code is al in gebruik. Kies een andere, of laat het veld leeg."}
+        return {"code": say("code_in_use")}
     if exc.status == 404 and text.startswith("partner"):
-        return {"partner_id": "Kies een partner uit de lijst."}
+        return {"partner_id": say("choose_partner_listed")}
     if exc.status == 404 and text.startswith("team"):
-        return {"team_id": "Kies een team uit de lijst."}
+        return {"team_id": say("choose_team_listed")}
     return field_errors(exc, PROFESSIONAL_FIELDS, fallback="display_name")
 
 
@@ -159,35 +160,29 @@ def preview_import(session: Session, principal: Principal, text: str) -> ImportP
     is made) but not used twice, in the file or already in the municipality.
     """
     if len(text.encode("utf-8")) > MAX_IMPORT_BYTES:
-        return ImportPreview([], "Het bestand is te groot: hoogstens 512 kB.")
+        return ImportPreview([], say("file_too_big"))
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        return ImportPreview(
-            [], "Het bestand is leeg. De eerste regel noemt de kolommen: naam;rol;team;partner;code."
-        )
+        return ImportPreview([], say("import_empty"))
     delimiter = ";" if lines[0].count(";") >= lines[0].count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         table = [row for row in reader]
     except csv.Error:
-        return ImportPreview([], "Dit is geen leesbaar CSV-bestand.")
+        return ImportPreview([], say("import_unreadable"))
     columns = _header_map(table[0])
     missing = [name for name in ("display_name", "role", "team") if name not in columns]
     if missing:
         labels = {"display_name": "naam", "role": "rol", "team": "team"}
-        return ImportPreview(
-            [],
-            "De eerste regel mist de kolom "
-            + ", ".join(f"‘{labels[name]}’" for name in missing)
-            + ". Verwacht: naam;rol;team;partner;code.",
-        )
+        columns_text = ", ".join(f"‘{labels[name]}’" for name in missing)
+        return ImportPreview([], say("import_missing_columns", columns=columns_text))
     body = [
         (number, row) for number, row in enumerate(table[1:], start=2) if any(cell.strip() for cell in row)
     ]
     if not body:
-        return ImportPreview([], "Het bestand heeft geen regels onder de kolomnamen.")
+        return ImportPreview([], say("import_no_rows"))
     if len(body) > MAX_IMPORT_ROWS:
-        return ImportPreview([], f"Te veel regels: hoogstens {MAX_IMPORT_ROWS} per keer.")
+        return ImportPreview([], say("import_too_many", n=MAX_IMPORT_ROWS))
     teams = _by_name(list_teams(session, principal))
     partners = _by_name(list_partners(session, principal))
     seen_codes: dict[str, int] = {}
@@ -202,13 +197,11 @@ def preview_import(session: Session, principal: Principal, text: str) -> ImportP
         partner_name = values.get("partner", "")
         partner = partners.get(partner_name.casefold()) if partner_name else None
         if not values.get("team"):
-            row.errors.append("Vul een team in.")
+            row.errors.append(say("row_team_missing"))
         elif team is None:
-            row.errors.append(f"Team ‘{values['team']}’ bestaat niet. Maak het eerst aan op de pagina Teams.")
+            row.errors.append(say("row_team_unknown", team=values["team"]))
         if partner_name and partner is None:
-            row.errors.append(
-                f"Partner ‘{partner_name}’ bestaat niet. Laat het leeg of maak de partner eerst aan."
-            )
+            row.errors.append(say("row_partner_unknown", partner=partner_name))
         data: dict[str, Any] = {
             "display_name": values.get("display_name", ""),
             "role": values.get("role", ""),
@@ -221,16 +214,17 @@ def preview_import(session: Session, principal: Principal, text: str) -> ImportP
         try:
             checked = ProfessionalCreate.model_validate(data)
         except ValidationError as exc:
-            labels = {"display_name": "Naam", "role": "Rol", "code": "Code"}
-            for name, message in field_errors(exc, set(labels), fallback="display_name").items():
-                row.errors.append(f"{labels[name]}: {message}")
+            fields = {"display_name", "role", "code"}
+            for name, message in field_errors(exc, fields, fallback="display_name").items():
+                row.errors.append(say("row_field", label=say(f"row_label_{name}"), message=message))
             checked = None
-        if code and not any(error.startswith("Code:") for error in row.errors):
+        code_label = say("row_field", label=say("row_label_code"), message="")
+        if code and not any(error.startswith(code_label) for error in row.errors):
             key = code.casefold()
             if key in seen_codes:
-                row.errors.append(f"Code ‘{code}’ staat ook op regel {seen_codes[key]}.")
+                row.errors.append(say("row_code_twice", code=code, line=seen_codes[key]))
             elif organisation.code_in_use(session=session, principal=principal, code=code):
-                row.errors.append(f"Code ‘{code}’ is al in gebruik.")
+                row.errors.append(say("row_code_taken", code=code))
             seen_codes.setdefault(key, number)
         if not row.errors:
             row.professional_in = checked

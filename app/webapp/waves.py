@@ -22,8 +22,10 @@ from app.organisation import service as organisation
 from app.organisation import sheet as print_sheet
 from app.organisation.schemas import InvitationCreate, InvitationStatus, SheetAudience, WaveCreate, WaveUpdate
 from app.publication import service as publication
+from app.publication.dates import MONTHS
 from app.webapp import service
 from app.webapp.forms import FieldErrors, field_errors, iso_day
+from app.webapp.language import current, say
 from app.webapp.service import MAX_LISTED, WaveProgress, list_teams
 from app.webapp.teams import professionals_of_team
 
@@ -48,13 +50,15 @@ class ModuleChoice:
 
 
 def module_choices() -> list[ModuleChoice]:
-    """The optional modules of the published instrument, with the forms each adds questions to."""
+    """The optional modules of the published instrument, with the forms each adds questions to
+    (titles in the page's language)."""
     instrument = published_instrument()
+    lang = current()
     found: dict[str, ModuleChoice] = {}
     for form_id, form in instrument.forms.items():
         for module_id, module in form.modules.items():
             choice = found.setdefault(
-                module_id, ModuleChoice(module_id, module.title.get("nl", module_id), [])
+                module_id, ModuleChoice(module_id, module.title.get(lang, module_id), [])
             )
             choice.forms.append(form_id)
     return sorted(found.values(), key=lambda choice: choice.id)
@@ -79,15 +83,20 @@ def local_day(moment: datetime | None, *, end: bool = False) -> str:
 
 
 def day_text(moment: datetime | None, *, end: bool = False) -> str:
-    """A stored moment as a Dutch reader writes the day: ``1-3-2027`` (Europe/Amsterdam)."""
+    """A stored moment as a reader writes the day: ``1-3-2027`` (nl) or ``1 Mar 2027`` (en), in
+    Europe/Amsterdam."""
     local = print_sheet.ends(moment) if end else print_sheet.starts(moment)
-    return f"{local.day.day}-{local.day.month}-{local.day.year}" if local is not None else ""
+    if local is None:
+        return ""
+    if current() == "en":
+        return f"{local.day.day} {MONTHS['en'][local.day.month - 1][:3]} {local.day.year}"
+    return f"{local.day.day}-{local.day.month}-{local.day.year}"
 
 
 def values_of(wave: Wave, *, copy: bool = False) -> WaveFormValues:
     if copy:
         return WaveFormValues(
-            name=f"{wave.name} (kopie)"[:200],
+            name=f"{wave.name}{say('copy_suffix')}"[:200],
             modules=wave.module_ids,
             professional_feedback=wave.professional_feedback,
             copy_of=wave.id,
@@ -109,7 +118,7 @@ def wave_in(
     opens = iso_day(values.opens_on)
     closes = iso_day(values.closes_on)
     if opens is None:
-        errors["opens_on"] = "Vul de eerste dag in."
+        errors["opens_on"] = say("first_day_missing")
     data: dict[str, Any] = {
         "name": values.name,
         "opens_at": opens or "2000-01-01",
@@ -130,14 +139,11 @@ def rule_errors(exc: AppError) -> FieldErrors:
     """A refusal of the organisation service, at the field of the wave form it concerns."""
     text = exc.detail
     if exc.status == 409 and "modules" in text:
-        return {"modules": "Er zijn al antwoorden: de onderdelen kunnen niet meer veranderen."}
+        return {"modules": say("modules_fixed")}
     if "numbers per professional" in text:
-        return {
-            "professional_feedback": "Er is al per team gepubliceerd: "
-            "cijfers per professional kunnen niet meer aan."
-        }
+        return {"professional_feedback": say("feedback_fixed")}
     if "closes_at" in text:
-        return {"closes_on": "De laatste dag moet na de eerste dag liggen."}
+        return {"closes_on": say("field_closes_before")}
     return _form_fields(field_errors(exc, WAVE_FIELDS, fallback="name"))
 
 
@@ -165,16 +171,17 @@ def list_waves(session: Session, principal: Principal) -> list[Wave]:
 
 # -- the state of a wave's links ------------------------------------------------------------------------
 
-STATUS_WORDS = {
-    InvitationStatus.active: "actief",
-    InvitationStatus.used: "gebruikt",
-    InvitationStatus.expired: "verlopen",
-    InvitationStatus.revoked: "ingetrokken",
+STATUS_WORDS = {  # keys in templates/app/messages.yaml
+    InvitationStatus.active: "link_active",
+    InvitationStatus.used: "link_used",
+    InvitationStatus.expired: "link_expired",
+    InvitationStatus.revoked: "link_revoked",
 }
 
 
 def link_states(session: Session, principal: Principal, wave: Wave) -> dict[tuple[int, str], str]:
-    """Per (professional id, form): the state of the links in words, e.g. "open link actief"."""
+    """Per (professional id, form): the state of the links in words, e.g. "open link actief" (in the
+    page's language)."""
     assert wave.id is not None
     invitations = organisation.wave_invitations(session=session, principal=principal, wave_id=wave.id)
     now = utcnow()
@@ -186,13 +193,13 @@ def link_states(session: Session, principal: Principal, wave: Wave) -> dict[tupl
     for key, links in grouped.items():
         parts = []
         for kind, label in (
-            (InvitationKind.open.value, "open link"),
-            (InvitationKind.personal.value, "persoonlijke links"),
+            (InvitationKind.open.value, say("link_open")),
+            (InvitationKind.personal.value, say("link_personal")),
         ):
             counts: dict[str, int] = {}
             for link in links:
                 if link.kind == kind:
-                    word = STATUS_WORDS[statuses[link.id or 0]]
+                    word = say(STATUS_WORDS[statuses[link.id or 0]])
                     counts[word] = counts.get(word, 0) + 1
             if not counts:
                 continue
