@@ -232,6 +232,17 @@ class PageLanguageMiddleware:
             _current.reset(token)
 
 
+def _register_template_global() -> None:
+    """``webapp_texts()`` in every template: the texts of the request's language, for a page whose
+    route renders it without the web app's context (the team's QR sheets: their frame is for staff)."""
+    from app.templates import environment
+
+    environment.globals["webapp_texts"] = texts
+
+
+_register_template_global()
+
+
 def install_page_language(app: Any) -> None:
     """Add :class:`PageLanguageMiddleware` (the cookie is ``Secure`` when the site runs on https)."""
     app.add_middleware(PageLanguageMiddleware, https=bool(app.state.settings.https))
