@@ -137,8 +137,12 @@ def cronbach_alpha(items: ItemData, ci: float | None = 0.95) -> AlphaResult:
     if ci is not None and not (0.0 < check_number(ci, "ci") < 1.0):
         raise ValueError(f"ci must be between 0 and 1 (e.g. 0.95), got {ci}")
     matrix = as_item_matrix(items, min_items=2)
-    moments = item_moments(matrix.values)
-    cov = _checked_pairwise_cov(moments, matrix.names)
+    return alpha_of_moments(item_moments(matrix.values), matrix.names, ci)
+
+
+def alpha_of_moments(moments: ItemMoments, names: list[Hashable], ci: float | None) -> AlphaResult:
+    """:func:`cronbach_alpha` of already computed moments (raw data or sufficient statistics)."""
+    cov = _checked_pairwise_cov(moments, names)
     alpha = _alpha_from_cov(cov)
     alpha_std = _alpha_std_from_cov(cov)
     ci_low = ci_high = level = math.nan
@@ -305,13 +309,19 @@ def omega_total(items: ItemData) -> float:
         semTools::compRelSEM(fit, obs.var = FALSE)
     """
     matrix = as_item_matrix(items, min_items=3)
-    moments = item_moments(matrix.values, complete_cases=True)
-    k = matrix.values.shape[1]
+    return omega_of_moments(item_moments(matrix.values, complete_cases=True), matrix.names)
+
+
+def omega_of_moments(moments: ItemMoments, names: list[Hashable]) -> float:
+    """:func:`omega_total` of already computed moments (with the complete-case covariance)."""
+    k = len(names)
+    if k < 3:
+        raise ValueError(f"items needs at least 3 item column(s), got {k}")
     if moments.n_complete < 2 or moments.complete_cov is None:
         raise ValueError(f"omega needs at least 2 complete rows, got {moments.n_complete}")
     cov = moments.complete_cov
     variances = np.diagonal(cov)
-    constant = [matrix.names[i] for i in np.flatnonzero(~(variances > 0.0))]
+    constant = [names[i] for i in np.flatnonzero(~(variances > 0.0))]
     if constant:
         raise ValueError(f"item(s) without variance among the complete cases: {constant}")
     if moments.n_complete <= k:
@@ -481,7 +491,16 @@ def item_analysis(
     scale_min, scale_max = check_scale_ends(scale_min, scale_max)
     matrix = as_item_matrix(items, min_items=2)
     moments = item_moments(matrix.values)
-    cov = _checked_pairwise_cov(moments, matrix.names)
+    _checked_pairwise_cov(moments, matrix.names)
+    at_floor, at_ceiling = _floor_ceiling_counts(matrix.values, scale_min, scale_max)
+    return item_table_of_moments(moments, matrix.names, at_floor, at_ceiling)
+
+
+def item_table_of_moments(
+    moments: ItemMoments, names: list[Hashable], at_floor: FloatArray, at_ceiling: FloatArray
+) -> pd.DataFrame:
+    """:func:`item_analysis` of already computed moments and the answers at each scale end."""
+    cov = _checked_pairwise_cov(moments, names)
     k = cov.shape[0]
     col_sums = cov.sum(axis=0)
     variances = np.diagonal(cov).copy()
@@ -496,7 +515,8 @@ def item_analysis(
             alpha_if_deleted = np.full(k, np.nan)
     r_drop = np.where(variances > 0.0, r_drop, np.nan)
     n = np.diagonal(moments.pair_counts).copy()
-    floor, ceiling = _floor_ceiling(matrix.values, n, scale_min, scale_max)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        floor, ceiling = np.asarray(at_floor) / n, np.asarray(at_ceiling) / n
     table = pd.DataFrame(
         {
             "n": n.astype(np.int64),
@@ -508,14 +528,14 @@ def item_analysis(
             "floor": floor,
             "ceiling": ceiling,
         },
-        index=pd.Index(matrix.names, name="item"),
+        index=pd.Index(names, name="item"),
     )
     table.attrs["positive_semidefinite"] = is_positive_semidefinite(cov)
     return table
 
 
-def _floor_ceiling(
-    values: FloatArray, n: FloatArray, scale_min: float | None, scale_max: float | None
+def _floor_ceiling_counts(
+    values: FloatArray, scale_min: float | None, scale_max: float | None
 ) -> tuple[FloatArray, FloatArray]:
     k = values.shape[1]
     at_floor = np.zeros(k)
@@ -527,8 +547,7 @@ def _floor_ceiling(
         high = np.fmax.reduce(column) if scale_max is None else scale_max
         at_floor[item] = np.count_nonzero(column == low)
         at_ceiling[item] = np.count_nonzero(column == high)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return at_floor / n, at_ceiling / n
+    return at_floor, at_ceiling
 
 
 def inter_item_correlations(items: ItemData) -> pd.DataFrame:
@@ -553,11 +572,15 @@ def inter_item_correlations(items: ItemData) -> pd.DataFrame:
         Square, indexed and labelled by item.
     """
     matrix = as_item_matrix(items, min_items=1)
-    moments = item_moments(matrix.values, correlations=True)
+    return correlations_of_moments(item_moments(matrix.values, correlations=True), matrix.names)
+
+
+def correlations_of_moments(moments: ItemMoments, names: list[Hashable]) -> pd.DataFrame:
+    """:func:`inter_item_correlations` of already computed moments (with the correlations)."""
     if not np.any(np.diagonal(moments.pair_counts)):
         raise ValueError("all values are missing")
     correlations = moments.pair_cor
     if correlations is None:  # pragma: no cover - item_moments always fills it when asked
         raise RuntimeError("pairwise correlations were not computed")
-    labels = pd.Index(matrix.names, name="item")
+    labels = pd.Index(names, name="item")
     return pd.DataFrame(correlations, index=labels, columns=labels.rename(None))
