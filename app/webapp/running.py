@@ -583,10 +583,14 @@ def team_sheets(
     wave_id: RowId,
     team_id: Annotated[int, Query(ge=1, le=MAX_ROW_ID)],
 ) -> Response:
-    """The QR sheets of a whole team for one wave, one A4 per professional, to print."""
-    sheets = waves.team_sheets(
-        session, signed_in.principal, wave_id=wave_id, team_id=team_id, base_url=_base_url(request)
-    )
+    """The QR sheets of a whole team for one wave, one A4 per professional, to print; a closed wave's
+    codes work no more, so its sheets lead back to the wave page, which says so."""
+    try:
+        sheets = waves.team_sheets(
+            session, signed_in.principal, wave_id=wave_id, team_id=team_id, base_url=_base_url(request)
+        )
+    except InvalidInput:
+        return _see(f"/app/waves/{wave_id}", problem=say("wave_closed_no_sheets"))
     return templates.TemplateResponse(request, "print/team.html", {"sheets": sheets, "wave": sheets.wave})
 
 

@@ -612,10 +612,14 @@ def test_the_wave_page_shows_link_states_and_closes_early(client, session, setti
     assert "De meetronde is gesloten" in follow(client, closed, headers).text
     wave = session.get(Wave, world["wave"])
     assert wave.closes_at is not None and wave.closes_at <= utcnow()
-    assert (
-        client.get(f"/app/waves/{world['wave']}/sheets?team_id={world['team']}", headers=headers).status_code
-        == 422
+    # a closed wave's sheets (an old bookmark) lead back to the wave page, which says why
+    sheets = client.get(
+        f"/app/waves/{world['wave']}/sheets?team_id={world['team']}", headers=headers, follow_redirects=False
     )
+    assert sheets.status_code == 303
+    page = follow(client, sheets, headers)
+    assert page.status_code == 200 and "de QR-codes werken niet meer" in page.text
+    assert "/s/" not in page.text.split("de QR-codes werken niet meer")[0][-200:]
 
 
 def test_the_team_sheet_has_each_link_as_text_and_never_the_self_report(
