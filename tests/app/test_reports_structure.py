@@ -168,7 +168,8 @@ def steps_equal(comparison, table: pd.DataFrame) -> None:
     assert [step.step for step in comparison.steps] == ["configural", "metric", "scalar"]
     for step in comparison.steps:
         for column in ("chisq", "cfi", "tli", "rmsea", "srmr"):
-            assert getattr(step, column) == pytest.approx(table.loc[step.step, column], rel=1e-12), column
+            # two runs of an iterative fit (report and direct call) agree to ~1e-10 across machines
+            assert getattr(step, column) == pytest.approx(table.loc[step.step, column], rel=1e-9), column
         if step.step != "configural":
             assert step.delta_cfi == pytest.approx(table.loc[step.step, "delta_cfi"], rel=1e-12)
             assert step.holds == table.loc[step.step, "holds"]
