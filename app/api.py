@@ -34,9 +34,11 @@ def build_api_router() -> APIRouter:
     from app.reports.api import router as reports_router
 
     public.include_router(instrument_router)
+    # The partner API's submissions first: requests are matched against the routes in order, and
+    # this is the route that meets the load (its path overlaps with no other router's).
+    protected.include_router(collection_router)
     protected.include_router(organisation_router)
     protected.include_router(feedback_router)
-    protected.include_router(collection_router)
     protected.include_router(exports_router)
     protected.include_router(reports_router)
     protected.include_router(apikeys_router)
@@ -44,8 +46,8 @@ def build_api_router() -> APIRouter:
     protected.include_router(audit_router)
 
     api = APIRouter()
-    api.include_router(public)
     api.include_router(protected)
+    api.include_router(public)
     return api
 
 

@@ -18,15 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.apikeys import repository as apikey_repository
 from app.db import SessionDep, autocommit, end_transaction, utcnow
 from app.errors import Forbidden, Unauthorized
 from app.ratelimit import KEY_VERIFIED
+
+F = TypeVar("F", bound=Callable[..., object])
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -90,36 +94,56 @@ def _is_browser_page(request: Request) -> bool:
     )
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     csrf_token: Annotated[str | None, Depends(posted_csrf_token)],
-) -> Principal:
+) -> Principal | PendingKey:
     """The caller of an API route: a Bearer key, else a signed-in session (writes need its CSRF
     token); 401 when neither is there or the key is unknown, revoked or expired.
 
     Tells the rate limiter what it found (``KEY_VERIFIED``): a key is counted against itself only
-    once verified, and against the client address while made up or refused.
+    once verified, and against the client address while made up or refused. A route marked with
+    :func:`checks_key_in_unit_of_work` gets a :class:`PendingKey` for a Bearer key instead, and
+    checks it in its own unit of work (:func:`confirm_key`): one worker-thread hop and one
+    transaction for the whole call.
     """
     if credentials is None or not credentials.credentials:
-        # Imported here: the sign-in domain builds on this module.
-        from app.users.sessions import principal_from_cookie
+        return await run_in_threadpool(_signed_in_principal, request, session, csrf_token)
+    digest = hash_secret(credentials.credentials)
+    route = request.scope.get("route")
+    if getattr(route, "endpoint", None) in _KEY_CHECKED_BY_ROUTE:
+        return PendingKey(digest)
+    return await run_in_threadpool(_key_principal, request, session, digest)
 
-        principal = principal_from_cookie(request, session, csrf_token=csrf_token)
-        if principal is None:
-            if _is_browser_page(request):
-                from app.users.sessions import SignInRequired
 
-                raise SignInRequired("/login")
-            raise Unauthorized(
-                "Send an API key (Authorization: Bearer <key>) or sign in at /login.",
-                headers=_BEARER_CHALLENGE,
-            )
-        return principal
-    secret = credentials.credentials
-    digest = hash_secret(secret)
+def _signed_in_principal(request: Request, session: Session, csrf_token: str | None) -> Principal:
+    # Imported here: the sign-in domain builds on this module.
+    from app.users.sessions import SignInRequired, principal_from_cookie
+
+    principal = principal_from_cookie(request, session, csrf_token=csrf_token)
+    if principal is None:
+        if _is_browser_page(request):
+            raise SignInRequired("/login")
+        raise Unauthorized(
+            "Send an API key (Authorization: Bearer <key>) or sign in at /login.",
+            headers=_BEARER_CHALLENGE,
+        )
+    return principal
+
+
+def _key_principal(request: Request, session: Session, digest: str) -> Principal:
     autocommit(session)  # one round trip for the lookup, none to begin or end it
+    principal = verified_key(session, request, digest)
+    # In this worker-thread hop: the request then holds no connection while its route runs.
+    end_transaction(session)
+    return principal
+
+
+def verified_key(session: Session, request: Request, digest: str) -> Principal:
+    """The principal of the key stored under ``digest``, or 401 when it is unknown, revoked or
+    expired; notes its use (at most once per ``LAST_USED_RESOLUTION``) and the rate limiter's verdict."""
     api_key = apikey_repository.key_by_secret_hash(session, digest)
     now = utcnow()
     if (
@@ -135,16 +159,47 @@ def get_principal(
         api_key.last_used_at = now
         session.add(api_key)
     assert api_key.id is not None
-    principal = Principal(
-        api_key_id=api_key.id, municipality_id=api_key.municipality_id, scopes=api_key.scope_set
-    )
-    # In this worker-thread hop: the request then holds no connection while its route runs, and a
-    # route with its own unit of work (the partner API's submissions) costs no further hop here.
-    end_transaction(session)
+    return Principal(api_key_id=api_key.id, municipality_id=api_key.municipality_id, scopes=api_key.scope_set)
+
+
+@dataclass(frozen=True)
+class PendingKey:
+    """A Bearer key not checked yet: what a route marked with :func:`checks_key_in_unit_of_work` gets.
+
+    It is no :class:`Principal` (it names no municipality and no scopes), so nothing can mistake it
+    for a caller; :func:`confirm_key` turns it into one, in the route's own transaction, and applies
+    every scope check the route's dependencies (its routers' too) asked for on the way.
+    """
+
+    digest: str
+
+
+_PENDING_CHECKS = "pending_scope_checks"
+
+
+_KEY_CHECKED_BY_ROUTE: set[Callable[..., object]] = set()
+
+
+def checks_key_in_unit_of_work(endpoint: F) -> F:
+    """Mark a route whose unit of work checks the caller's Bearer key itself, with :func:`confirm_key`
+    as its first statement (the route then gets a :class:`PendingKey` from its scope check)."""
+    _KEY_CHECKED_BY_ROUTE.add(endpoint)
+    return endpoint
+
+
+def confirm_key(session: Session, request: Request, caller: Principal | PendingKey) -> Principal:
+    """The caller as a :class:`Principal`: a pending key is checked now (401 when unknown, revoked or
+    expired), and then held to every scope check it passed by (403)."""
+    if isinstance(caller, Principal):
+        return caller
+    principal = verified_key(session, request, caller.digest)
+    for check in getattr(request.state, _PENDING_CHECKS, ()):
+        check.check(principal)
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+"""The caller (a :class:`PendingKey` only in a route marked with :func:`checks_key_in_unit_of_work`)."""
 
 
 class ScopeCheck:
@@ -161,7 +216,16 @@ class ScopeCheck:
         self.scopes = tuple(scopes)
         self.require_all = require_all
 
-    def __call__(self, principal: CurrentPrincipal) -> Principal:
+    async def __call__(self, request: Request, principal: CurrentPrincipal) -> Principal:
+        # async: a check of a set in memory costs no worker-thread hop
+        if isinstance(principal, PendingKey):  # applied with the key check (confirm_key)
+            pending: list[ScopeCheck] = getattr(request.state, _PENDING_CHECKS, [])
+            setattr(request.state, _PENDING_CHECKS, [*pending, self])
+            return principal
+        return self.check(principal)
+
+    def check(self, principal: Principal) -> Principal:
+        """``principal`` when it holds the scopes, else 403."""
         needed = {scope.value for scope in self.scopes}
         if self.require_all:
             missing = sorted(needed - principal.scopes)
@@ -176,12 +240,12 @@ class ScopeCheck:
         return principal
 
 
-def require_scope(*needed: Scope) -> Callable[[Principal], Principal]:
+def require_scope(*needed: Scope) -> ScopeCheck:
     """A dependency that lets the call through when the key holds at least one of ``needed``."""
     return ScopeCheck(*needed)
 
 
-def require_all_scopes(*needed: Scope) -> Callable[[Principal], Principal]:
+def require_all_scopes(*needed: Scope) -> ScopeCheck:
     """A dependency that lets the call through only when the key holds every one of ``needed``."""
     return ScopeCheck(*needed, require_all=True)
 

@@ -46,8 +46,28 @@ STATEMENT_BUILDERS = frozenset({"select", "insert", "update", "delete"})
 SQL_PACKAGES = frozenset({"sqlmodel", "sqlalchemy"})
 SESSION_QUERIES = frozenset({"exec", "execute"})
 ROUTE_MODULES = frozenset({"api.py", "views.py"})
+"""Route modules by name; any other module that defines routes (the web app's pages) is one too."""
+ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "api_route"})
 QUERY_RULE = "queries belong in a domain's repository.py (ARCHITECTURE.md: router -> service -> repository)"
-IMPORT_RULE = "api.py and views.py call services, never a repository or app.tenancy"
+IMPORT_RULE = "a route module (api.py, views.py, any with routes) calls services, no repository or tenancy"
+
+
+def defines_routes(path: Path) -> bool:
+    """Whether ``path`` is a route module: named so, or it makes an ``APIRouter`` or decorates routes."""
+    if path.name in ROUTE_MODULES:
+        return True
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == "APIRouter":
+                return True
+            if isinstance(func, ast.Attribute) and (
+                func.attr == "APIRouter"
+                or (func.attr in ROUTE_METHODS and "router" in ast.unparse(func.value))
+            ):
+                return True
+    return False
 
 
 def _statement_builders(tree: ast.AST) -> set[str]:
@@ -112,10 +132,15 @@ def test_queries_live_in_repositories():
 
 
 def test_routes_call_services_not_repositories():
-    offenders = [
-        found for path in app_modules() if path.name in ROUTE_MODULES for found in layer_imports(path)
-    ]
+    offenders = [found for path in app_modules() if defines_routes(path) for found in layer_imports(path)]
     assert offenders == [], "\n".join(offenders)
+
+
+def test_the_web_app_pages_are_route_modules():
+    """The web app's page modules are held to the route rule, whatever their file's name."""
+    pages = {path.name for path in (APP / "webapp").glob("*.py") if defines_routes(path)}
+    assert {"running.py", "admin.py", "views.py"} <= pages
+    assert not defines_routes(APP / "webapp" / "service.py")
 
 
 def test_the_layer_checks_see_a_query_and_a_repository_import(tmp_path: Path):

@@ -6,17 +6,19 @@ import functools
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 
-from app.auth import Principal, Scope, require_scope
+from app.api_common import error_responses, problem
+from app.auth import PendingKey, Principal, Scope, checks_key_in_unit_of_work, confirm_key, require_scope
 from app.collection import service
 from app.collection.schemas import ResponseCreate, ResponseReceipt
 from app.db import UnitOfWorkDep
 from app.errors import Conflict
 
 router = APIRouter(tags=["responses"])
-WritePrincipal = Annotated[Principal, Depends(require_scope(Scope.responses_write))]
+WritePrincipal = Annotated[Principal | PendingKey, Depends(require_scope(Scope.responses_write))]
 
 
 @router.post(
@@ -24,28 +26,29 @@ WritePrincipal = Annotated[Principal, Depends(require_scope(Scope.responses_writ
     status_code=201,
     response_model=ResponseReceipt,
     responses={
+        **error_responses(
+            forbidden="The key lacks the scope `responses:write`",
+            not_found="Unknown link",
+            invalid="Invalid input, or answers refused; `errors` names the fields",
+        ),
         200: {"model": ResponseReceipt, "description": "A retry: stored before, nothing new"},
-        404: {"description": "Unknown link"},
-        409: {"description": "The Idempotency-Key was used before for other answers"},
-        410: {"description": "Link expired, withdrawn or used"},
+        409: problem("The Idempotency-Key was used before for other answers"),
+        410: problem("Link expired, withdrawn or used"),
     },
 )
+@checks_key_in_unit_of_work
 async def submit_response(
+    request: Request,
     body: ResponseCreate,
     unit_of_work: UnitOfWorkDep,
-    principal: WritePrincipal,
+    caller: WritePrincipal,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Store a response; the same ``Idempotency-Key`` again stores nothing new and answers 200."""
-    # The same key with another link is another request, not a retry of this one.
-    retry_id = idempotency_key or secrets.token_hex(16)
-    key = service.submission_key("api", f"{principal.api_key_id}:{body.token}:{retry_id}")
+    # The key is checked in the submission's own transaction: one worker-thread hop for the call.
     outcome = await unit_of_work.run(
-        functools.partial(
-            service.submit, language=body.language, key=key, for_municipality=principal.municipality_id
-        ),
-        body.token,
-        body.answers,
+        functools.partial(submit_as, request=request, caller=caller, idempotency_key=idempotency_key),
+        body,
     )
     match outcome:
         case service.Stored(new, form, wave_id):
@@ -62,3 +65,26 @@ async def submit_response(
         case service.Refused(refused=refused):
             raise refused
     raise AssertionError(f"an API submission is never asked again: {outcome!r}")  # pragma: no cover
+
+
+def submit_as(
+    session: Session,
+    body: ResponseCreate,
+    *,
+    request: Request,
+    caller: Principal | PendingKey,
+    idempotency_key: str | None,
+) -> service.Outcome:
+    """Check the caller's key, then submit through :func:`service.submit`, in one transaction."""
+    principal = confirm_key(session, request, caller)
+    # The same key with another link is another request, not a retry of this one.
+    retry_id = idempotency_key or secrets.token_hex(16)
+    key = service.submission_key("api", f"{principal.api_key_id}:{body.token}:{retry_id}")
+    return service.submit(
+        session,
+        body.token,
+        body.answers,
+        language=body.language,
+        key=key,
+        for_municipality=principal.municipality_id,
+    )

@@ -32,20 +32,29 @@ def invitation_by_token(session: Session, token: str) -> Invitation | None:
     return session.exec(select(Invitation).where(Invitation.token == token)).first()
 
 
+_NOW = bindparam("now", type_=UTCDateTime())
+
+
 def invitation_with_context(
     session: Session, token: str, now: datetime
 ) -> tuple[Invitation, Wave, Professional, Municipality, str | None] | None:
     """The invitation of a link with its wave, professional and municipality (the sender), and its
     problem at ``now`` by the one rule (:func:`links.link_problem`; None when usable), in one query."""
-    statement = (
-        sa_select(Invitation, Wave, Professional, Municipality, links.link_problem(now))
+    row = session.execute(_invitation_with_context(links.RULES), {"token": token, "now": now}).first()
+    return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+
+
+@functools.cache
+def _invitation_with_context(rules: tuple[links.LinkRule, ...]) -> Any:
+    """The statement of :func:`invitation_with_context`, built once per rule set (``rules`` is the key
+    only, as in :func:`_insert_through_usable_link`): opening a form builds no SQL expression."""
+    return (
+        sa_select(Invitation, Wave, Professional, Municipality, links.link_problem(_NOW))
         .join(Wave, col(Wave.id) == col(Invitation.wave_id))
         .join(Professional, col(Professional.id) == col(Invitation.professional_id))
         .join(Municipality, col(Municipality.id) == col(Invitation.municipality_id))
-        .where(col(Invitation.token) == token)
+        .where(col(Invitation.token) == bindparam("token", type_=String()))
     )
-    row = session.execute(statement).first()
-    return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
 
 def invitation_problems(session: Session, invitation_ids: list[int], now: datetime) -> dict[int, str | None]:

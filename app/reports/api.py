@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from app.api_common import MAX_ROW_ID
+from app.api_common import INVALID_INPUT, MAX_ROW_ID, error_responses
 from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
 from app.db import SessionDep
@@ -33,6 +33,11 @@ ReportPrincipal = Annotated[
 WaveId = Annotated[int, Query(ge=1, le=MAX_ROW_ID)]
 FormId = Annotated[str, Query(min_length=1, max_length=32)]
 JSON = "application/json"
+_ERRORS = error_responses(
+    forbidden="The key lacks the scope `reports:aggregate` (or `reports:professional` per professional)",
+    not_found="No such wave in the key's municipality",
+    invalid=INVALID_INPUT,
+)
 
 
 def selection_for(
@@ -55,7 +60,7 @@ def require_level_scope(principal: Principal, level: str) -> None:
         raise Forbidden(f"Scores per {level} need an API key with the scope {needed.value}.")
 
 
-@router.get("/reliability", response_model=ReliabilityReport)
+@router.get("/reliability", response_model=ReliabilityReport, responses=_ERRORS)
 def reliability(
     request: Request, session: SessionDep, principal: ReportPrincipal, wave_id: WaveId, form: FormId
 ) -> Response:
@@ -67,7 +72,7 @@ def reliability(
     return Response(service.reliability_report(selection).model_dump_json(), media_type=JSON)
 
 
-@router.get("/scores", response_model=ScoresReport)
+@router.get("/scores", response_model=ScoresReport, responses=_ERRORS)
 def scores(
     request: Request,
     session: SessionDep,
@@ -84,7 +89,7 @@ def scores(
     return Response(service.scores_report(session, selection, level).model_dump_json(), media_type=JSON)
 
 
-@router.get("/structure", response_model=StructureReport)
+@router.get("/structure", response_model=StructureReport, responses=_ERRORS)
 def structure_report(
     request: Request,
     session: SessionDep,
@@ -125,7 +130,7 @@ def _audit_professional_read(session: Session, principal: Principal, wave_ids: l
         )
 
 
-@router.get("/change", response_model=ChangeReport)
+@router.get("/change", response_model=ChangeReport, responses=_ERRORS)
 def change(
     request: Request,
     session: SessionDep,
@@ -151,7 +156,7 @@ def change(
     return Response(report.model_dump_json(), media_type=JSON)
 
 
-@router.get("/informants", response_model=InformantsReport)
+@router.get("/informants", response_model=InformantsReport, responses=_ERRORS)
 def informants(
     request: Request,
     session: SessionDep,

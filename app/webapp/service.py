@@ -17,7 +17,6 @@ from app.auth import Principal
 from app.instrument_versions.service import instrument_for_version
 from app.models import Professional, Team, Wave
 from app.organisation import service as organisation
-from app.publication import repository as publication_repository
 from app.publication import service as publication
 from app.webapp.language import moment_text
 
@@ -88,9 +87,7 @@ def wave_progress(session: Session, principal: Principal, wave: Wave, *, min_gro
     forms = wave_forms(wave)
     received: dict[tuple[str, int | None], int] = defaultdict(int)
     published: dict[tuple[str, int | None], int] = defaultdict(int)
-    for form, professional_id, is_published, count in publication_repository.response_counts(
-        session, wave.id
-    ):
+    for form, professional_id, is_published, count in publication.response_counts(session, wave):
         received[(form, professional_id)] += count
         if is_published:
             published[(form, professional_id)] += count

@@ -248,6 +248,33 @@ def test_api_scope_and_municipality(client, session, setting):
     assert stored(session) == 0
 
 
+def test_api_checks_the_key_in_the_submissions_transaction(client, session, setting):
+    """The key is checked with the submission (one transaction): a key revoked or expired since
+    its last call stores nothing and answers 401; an unknown key 401; a key's last use is noted."""
+    from app.models import ApiKey
+
+    municipality, *_, invitation = setting
+    body = {"token": invitation.token, "answers": api_answers(client, invitation.token)}
+    unknown = {"Authorization": "Bearer vb_" + "x" * 43}
+    assert client.post("/api/v1/responses", json=body, headers=unknown).status_code == 401
+    headers = make_key(session, municipality, "responses:write")
+    assert client.post("/api/v1/responses", json=body, headers=headers).status_code == 201
+    key = session.exec(select(ApiKey).where(ApiKey.municipality_id == municipality.id)).one()
+    session.refresh(key)
+    assert key.last_used_at is not None
+    key.revoked_at = utcnow()
+    session.add(key)
+    session.commit()
+    again = {**body, "answers": api_answers(client, invitation.token, 4)}
+    refused = client.post("/api/v1/responses", json=again, headers=headers)
+    assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    key.revoked_at, key.expires_at = None, utcnow() - timedelta(seconds=1)
+    session.add(key)
+    session.commit()
+    assert client.post("/api/v1/responses", json=again, headers=headers).status_code == 401
+    assert stored(session) == 1
+
+
 def test_no_respondent_identifying_column_exists(database):
     forbidden = re.compile(
         r"(^|_)(ip|ip_address|user_agent|email|e_mail|phone|name_of_respondent|cookie|"
