@@ -12,6 +12,7 @@ or the ``csrf_token`` field of a posted form).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.apikeys import repository as apikey_repository
-from app.db import SessionDep, autocommit, end_transaction, utcnow
+from app.db import SessionDep, UnitOfWork, UnitOfWorkDep, autocommit, end_transaction, utcnow
 from app.errors import Forbidden, Unauthorized
 from app.ratelimit import KEY_VERIFIED
 
@@ -99,6 +100,7 @@ async def get_principal(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     csrf_token: Annotated[str | None, Depends(posted_csrf_token)],
+    unit_of_work: UnitOfWorkDep,
 ) -> Principal | PendingKey:
     """The caller of an API route: a Bearer key, else a signed-in session (writes need its CSRF
     token); 401 when neither is there or the key is unknown, revoked or expired.
@@ -114,7 +116,13 @@ async def get_principal(
     digest = hash_secret(credentials.credentials)
     route = request.scope.get("route")
     if getattr(route, "endpoint", None) in _KEY_CHECKED_BY_ROUTE:
-        return PendingKey(digest)
+        pending = PendingKey(digest)
+        setattr(
+            request.state,
+            UNCONFIRMED_CALLER,
+            functools.partial(_refuse_unless_confirmed, pending, unit_of_work),
+        )
+        return pending
     return await run_in_threadpool(_key_principal, request, session, digest)
 
 
@@ -185,6 +193,17 @@ def checks_key_in_unit_of_work(endpoint: F) -> F:
     as its first statement (the route then gets a :class:`PendingKey` from its scope check)."""
     _KEY_CHECKED_BY_ROUTE.add(endpoint)
     return endpoint
+
+
+UNCONFIRMED_CALLER = "unconfirmed_caller"
+"""Where a route marked with :func:`checks_key_in_unit_of_work` keeps, until its unit of work runs,
+an ``async`` check of its caller: the request's error handlers await it before they refuse the
+input (422), so that a key that is made up, revoked or without the scope hears 401 or 403 first,
+as it does on every other route."""
+
+
+async def _refuse_unless_confirmed(pending: PendingKey, unit_of_work: UnitOfWork, request: Request) -> None:
+    await unit_of_work.run(confirm_key, request, pending)  # commits the key's last use
 
 
 def confirm_key(session: Session, request: Request, caller: Principal | PendingKey) -> Principal:

@@ -104,7 +104,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(exc.status, exc.detail, title=exc.title, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # A caller not checked yet (app.auth.UNCONFIRMED_CALLER) hears 401 or 403 before 422.
+        unconfirmed_caller = getattr(request.state, "unconfirmed_caller", None)
+        if unconfirmed_caller is not None:
+            try:
+                await unconfirmed_caller(request)
+            except AppError as refused:
+                return _app_error(request, refused)
         return problem(422, "The request is not valid; see errors.", errors=_validation_errors(exc))
 
     @app.exception_handler(StarletteHTTPException)

@@ -275,6 +275,22 @@ def test_api_checks_the_key_in_the_submissions_transaction(client, session, sett
     assert stored(session) == 1
 
 
+def test_api_refuses_the_key_before_the_body(client, session, setting):
+    """Although the key is checked in the submission's unit of work, a made-up key or one without
+    the scope hears 401 or 403 for a broken body too, as on every other route; a good key 422."""
+    municipality, *_, invitation = setting
+    broken = {"token": invitation.token, "answers": "not a mapping"}
+    unknown = {"Authorization": "Bearer vb_" + "x" * 43}
+    assert client.post("/api/v1/responses", json=broken, headers=unknown).status_code == 401
+    reader = make_key(session, municipality, "responses:read")
+    assert client.post("/api/v1/responses", json=broken, headers=reader).status_code == 403
+    assert client.post("/api/v1/responses", content=b"{", headers=reader).status_code == 403
+    writer = make_key(session, municipality, "responses:write")
+    invalid = client.post("/api/v1/responses", json=broken, headers=writer)
+    assert invalid.status_code == 422 and invalid.json()["errors"]
+    assert stored(session) == 0
+
+
 def test_no_respondent_identifying_column_exists(database):
     forbidden = re.compile(
         r"(^|_)(ip|ip_address|user_agent|email|e_mail|phone|name_of_respondent|cookie|"
