@@ -1,9 +1,12 @@
-"""The collection domain's per-process memory: small LRU maps, each a hint the database re-checks.
+"""The service's per-process memory: small LRU maps, each a hint the database re-checks or a
+result the database says is still current.
 
-Two are kept: the form a link asks (``service``: answers are checked without reading the database,
-and the one ``INSERT ... SELECT`` re-checks the link) and the rendered form page (``views``: the
-thank-you page and the outage page show it without the database). Nothing here is ever the only
-proof of anything. :func:`reset` empties every one of them (the tests call it between tests).
+Three are kept: the form a link asks (``collection.service``: answers are checked without reading
+the database, and the one ``INSERT ... SELECT`` re-checks the link), the rendered form page
+(``collection.views``: the thank-you page and the outage page show it without the database), and
+the computed report pages (``reports.views``: reused while the report's version, read from the
+database on every request, is unchanged). Nothing here is ever the only proof of anything.
+:func:`reset` empties every one of them (the tests call it between tests).
 """
 
 from __future__ import annotations

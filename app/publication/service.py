@@ -169,6 +169,12 @@ def cuts_intact(session: Session, wave: Wave) -> bool:
     return stored == made
 
 
+def published_in_store(session: Session, wave: Wave) -> int:
+    """How many responses of the wave's cuts are still stored (retention lowers it, batch by batch)."""
+    assert wave.id is not None
+    return repository.published_counts(session, wave.id)[1]
+
+
 def check_professional_feedback_change(session: Session, wave: Wave, professional_feedback: bool) -> None:
     """Switching professional-level numbers on is refused once the wave has published team batches:
     those batches mix professionals, so a professional's cell would be part of a batch."""

@@ -28,6 +28,7 @@ import psychometrics
 from app.collection.answers import NO_TEAM, AnswerMatrix, load_answer_matrix
 from app.errors import InvalidInput
 from app.models import PublicationCut, Wave
+from app.organisation.service import wave_is_closed
 from app.publication import service as publication
 from app.reports import repository
 from app.reports.disclosure import suppressed_groups
@@ -140,6 +141,50 @@ def select_answers(
         matrix,
         min_group_size,
         publication.latest_cut(session, wave),
+    )
+
+
+def report_version(
+    session: Session,
+    *,
+    wave: Wave,
+    form: str,
+    municipality_id: int | None,
+    min_group_size: int,
+    baseline_wave: Wave | None = None,
+) -> tuple[object, ...]:
+    """What a report of ``wave`` and ``form`` is computed from, as a key: two reads with equal
+    versions show the same numbers, so the report may be reused (``app.reports.views``).
+
+    Publishes first what is due, as :func:`select_answers` does. The version holds the wave's row
+    (its name, days and modules), its newest cut and the count of its published responses still
+    stored (retention deletes whole batches), whether it has closed (the languages are compared
+    only then), the names and codes a report shows, and the same of the baseline wave. It holds
+    no answer: a new response changes it only once a cut publishes it.
+    """
+
+    def of(version_wave: Wave) -> tuple[object, ...]:
+        assert version_wave.id is not None
+        publication.publish_due(session, version_wave, min_group_size=min_group_size)
+        cut = publication.latest_cut(session, version_wave)
+        row = tuple(version_wave.model_dump().items())
+        return (
+            row,
+            cut.id if cut is not None else None,
+            publication.published_in_store(session, version_wave),
+            wave_is_closed(version_wave),
+        )
+
+    names = repository.team_names(session, wave.municipality_id)
+    codes = repository.professional_codes(session, wave.municipality_id)
+    return (
+        form,
+        municipality_id,
+        min_group_size,
+        of(wave),
+        of(baseline_wave) if baseline_wave is not None else None,
+        hash(tuple(sorted(names.items()))),
+        hash(tuple(sorted(codes.items()))),
     )
 
 

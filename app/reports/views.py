@@ -19,6 +19,7 @@ from sqlmodel import Session
 from app.api_common import MAX_ROW_ID
 from app.audit import service as audit
 from app.auth import Principal, Scope, require_scope
+from app.collection import caches
 from app.db import SessionDep, utcnow
 from app.models import Wave
 from app.organisation import service as organisation
@@ -257,9 +258,9 @@ def comparisons_for(
     session: Session,
     principal: Principal,
     selection: service.Selection,
-    baseline_wave_id: int | None,
+    baseline_wave: Wave | None,
 ) -> Comparisons:
-    """Change per wave and team since ``baseline_wave_id`` (the caller's), youth beside parents per team."""
+    """Change per wave and team since ``baseline_wave`` (the caller's), youth beside parents per team."""
     settings = request.app.state.settings
 
     def select(wave: Wave, form: str) -> service.Selection:
@@ -271,9 +272,8 @@ def comparisons_for(
             min_group_size=settings.min_group_size,
         )
 
-    baseline_wave = change_wave = change_teams = informants = None
-    if baseline_wave_id is not None and baseline_wave_id != selection.wave.id:
-        baseline_wave = organisation.get_wave(session=session, principal=principal, wave_id=baseline_wave_id)
+    change_wave = change_teams = informants = None
+    if baseline_wave is not None:
         baseline = select(baseline_wave, selection.form.id)
         change_wave = comparison.change_report(session, selection, baseline, "wave")
         change_teams = comparison.change_report(session, selection, baseline, "team")
@@ -302,6 +302,27 @@ def render_report(
     panel: Markup | None = None,
 ) -> str:
     """The whole page as one string (the HTTP route and ``verbonden report --format html`` use it)."""
+    context = report_context(
+        session, selection, professionals=professionals, lang=lang, comparisons=comparisons
+    )
+    return render_context(context, panel=panel)
+
+
+def render_context(context: dict[str, Any], *, panel: Markup | None = None) -> str:
+    """The page of a :func:`report_context`, with the web app's ``panel`` and the time it is shown."""
+    template = environment.get_template("reports/report.html")
+    return template.render(**context, generated_at=utcnow(), panel=panel)
+
+
+def report_context(
+    session: Session,
+    selection: service.Selection,
+    *,
+    professionals: bool,
+    lang: Language,
+    comparisons: Comparisons | None = None,
+) -> dict[str, Any]:
+    """Everything the report page shows, computed from the published cut (not yet rendered)."""
     reliability = service.reliability_report(selection)
     teams = service.scores_report(session, selection, "team")
     per_professional = (
@@ -344,8 +365,7 @@ def render_report(
     informant_panels = (
         _informant_panels(extra.informants, titles, say, bounds, lang) if extra.informants else []
     )
-    template = environment.get_template("reports/report.html")
-    return template.render(
+    return dict(
         lang=lang,
         wave=selection.wave,
         form=form,
@@ -375,11 +395,22 @@ def render_report(
         change_panels=change_panels,
         informant_panels=informant_panels,
         published_on=day_in_words(selection.published_at, lang) if selection.published_at else None,
-        generated_at=utcnow(),
         **language.formatters(say),
         **vars(extra),
-        panel=panel,
     )
+
+
+REPORTS_REMEMBERED = 16
+"""Computed report pages kept per worker (each a few hundred kB of numbers and SVG)."""
+_computed_reports: caches.LRU[tuple[object, ...], dict[str, Any]] = caches.lru(REPORTS_REMEMBERED)
+
+
+def _without_rows(context: dict[str, Any]) -> dict[str, Any]:
+    """``context`` with plain copies of its waves, so no request's session object is kept or shared."""
+    return {
+        name: Wave.model_validate(value.model_dump()) if isinstance(value, Wave) else value
+        for name, value in context.items()
+    }
 
 
 def report_html(
@@ -396,13 +427,7 @@ def report_html(
     """The report page of the caller's ``wave`` (already checked to be theirs): the published cut,
     professionals only with reports:professional (audited), comparisons where asked. Every door
     that shows the HTML report (``/reports/{id}``, the web app) renders it here."""
-    selection = service.select_answers(
-        session,
-        wave=wave,
-        form=form,
-        municipality_id=principal.municipality_id,
-        min_group_size=request.app.state.settings.min_group_size,
-    )
+    min_group_size = request.app.state.settings.min_group_size
     professionals = Scope.reports_professional.value in principal.scopes and wave.professional_feedback
     if professionals:
         audit.record(
@@ -414,10 +439,34 @@ def report_html(
             wave_id=wave.id,
             detail={"form": form},
         )
-    extra = comparisons_for(request, session, principal, selection, baseline_wave_id)
-    return render_report(
-        session, selection, professionals=professionals, lang=lang, comparisons=extra, panel=panel
+    baseline_wave = None
+    if baseline_wave_id is not None and baseline_wave_id != wave.id:
+        baseline_wave = organisation.get_wave(session=session, principal=principal, wave_id=baseline_wave_id)
+    version = service.report_version(
+        session,
+        wave=wave,
+        form=form,
+        municipality_id=principal.municipality_id,
+        min_group_size=min_group_size,
+        baseline_wave=baseline_wave,
     )
+    # Equal versions show equal numbers: a page computed before is shown again (see report_version).
+    key = (version, professionals, lang)
+    context = _computed_reports.get(key)
+    if context is None:
+        selection = service.select_answers(
+            session,
+            wave=wave,
+            form=form,
+            municipality_id=principal.municipality_id,
+            min_group_size=min_group_size,
+        )
+        extra = comparisons_for(request, session, principal, selection, baseline_wave)
+        context = report_context(
+            session, selection, professionals=professionals, lang=lang, comparisons=extra
+        )
+        _computed_reports.put(key, _without_rows(context))
+    return render_context(context, panel=panel)
 
 
 @router.get("/reports/{wave_id}", response_class=HTMLResponse)

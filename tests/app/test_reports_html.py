@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sqlmodel import select
+
 from app.instrument_versions.service import published_instrument
 from instrument.codebook import neutral_label
 from tests.app.test_reports import report_key, seed
@@ -221,3 +223,68 @@ def test_every_known_warning_has_its_dutch_wording_with_dutch_numbers():
     assert Say("en", {"gezien_worden": "Seen"}).warning(WARNINGS[0]).startswith("Alpha of Seen is 0.65")
     assert say.interval([-0.5, 0.25]) == "[−0,50; 0,25]" and say.signed(0.1) == "+0,10"
     assert Say("en").interval([-0.5, 0.25]) == "[−0.50, 0.25]"
+
+
+def test_a_report_read_again_is_reused_until_its_version_changes(client, session, monkeypatch):
+    """The computed page is kept while the published cut, the wave and the names it shows are the
+    same; a new cut, a renamed team, another language or retention make it computed anew."""
+    import numpy as np
+
+    from app.reports import views
+    from tests.app.test_reports import item_ids, random_answers, store
+
+    computed: list[int] = []
+    original = views.report_context
+
+    def counting(*args, **kwargs):
+        computed.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(views, "report_context", counting)
+    seeded = seed(session, {"Noord": {"a": 6, "b": 6}}, missing=0.0)
+    headers = report_key(session, seeded)
+    first = page(client, seeded, headers)
+    assert page(client, seeded, headers) == first and len(computed) == 1  # the same minute: the same page
+    page(client, seeded, headers, lang="en")
+    assert len(computed) == 2
+    rng = np.random.default_rng(3)
+    for _ in range(4):  # pending: no new cut, the same numbers
+        store(session, seeded.wave, seeded.professionals["a"], random_answers(rng, 3.0, item_ids(()), 0.0))
+    assert page(client, seeded, headers) == first and len(computed) == 2
+    store(session, seeded.wave, seeded.professionals["a"], random_answers(rng, 3.0, item_ids(()), 0.0))
+    published = page(client, seeded, headers)  # the fifth makes a batch: a new cut
+    assert len(computed) == 3 and published != first
+    seeded.teams["Noord"].name = "Noordkant"
+    session.add(seeded.teams["Noord"])
+    session.commit()
+    assert "Noordkant" in page(client, seeded, headers) and len(computed) == 4
+    seeded.wave.name = "Voorjaar, hernoemd"
+    session.add(seeded.wave)
+    session.commit()
+    assert "Voorjaar, hernoemd" in page(client, seeded, headers) and len(computed) == 5
+    aggregate_only = report_key(session, seeded, "reports:aggregate")
+    assert "C-a" not in page(client, seeded, aggregate_only) and len(computed) == 6
+
+
+def test_retention_makes_the_report_computed_anew(client, session, monkeypatch):
+    from datetime import timedelta
+
+    from app.db import utcnow
+    from app.models import Response
+    from app.publication.retention import apply_retention
+
+    seeded = seed(session, {"Noord": {"a": 6}, "Zuid": {"b": 6}}, missing=0.0)
+    headers = report_key(session, seeded)
+    before = page(client, seeded, headers)
+    assert "C-b" in before
+    rows = session.exec(
+        select(Response).where(Response.professional_id == seeded.professionals["b"].id)
+    ).all()
+    for row in rows:
+        row.submitted_at = utcnow() - timedelta(days=400)
+        session.add(row)
+    session.commit()
+    assert apply_retention(session, retention_days=365) == 6
+    session.commit()
+    after = page(client, seeded, headers)
+    assert "C-b" not in after and "C-a" in after
