@@ -94,15 +94,15 @@ class Texts(Mapping[str, str]):
     def __init__(self, lang: Language) -> None:
         self.lang = lang
         self._texts = messages()[lang]
+        # ``t.key`` is then a plain attribute: a page of 2,000 rows looks texts up ten thousand times.
+        # (No key is named like a method of this class: tests/app/test_webapp_language.py checks it.)
+        self.__dict__.update(self._texts)
 
     def __getitem__(self, key: str) -> str:
         return self._texts[key]
 
-    def __getattr__(self, key: str) -> str:
-        try:
-            return self._texts[key]
-        except KeyError:
-            raise AttributeError(key) from None
+    def __getattr__(self, key: str) -> str:  # a key not in the language: AttributeError, as before
+        raise AttributeError(key)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._texts)

@@ -268,3 +268,14 @@ def test_the_wave_page_says_what_is_still_needed_in_digits_in_both_languages(
     assert "Sam: 3 responses received" in english
     assert f"{needed} more responses needed" in english
     assert "nodig" not in english
+
+
+def test_no_text_key_is_named_like_an_attribute_of_the_texts():
+    """Templates read ``t.key`` as a plain attribute: a key named like a method would hide it."""
+    from app.webapp.language import Texts, messages, texts
+
+    for lang, by_key in messages().items():
+        assert not set(by_key) & (set(dir(Texts)) | {"lang", "_texts"}), lang
+        shown = texts(lang)
+        assert all(getattr(shown, key) == value for key, value in by_key.items())
+        assert shown.lang == lang and callable(shown.get)
