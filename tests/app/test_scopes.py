@@ -45,6 +45,7 @@ from starlette.routing import Mount
 
 from app.apikeys.service import create_api_key
 from app.auth import Scope, ScopeCheck, get_principal
+from app.collection import caches
 from app.collection.service import check_answers, open_questionnaire, store_response, submission_key
 from app.instrument_versions.service import published_instrument
 from app.models import AuditEvent, Response
@@ -390,6 +391,10 @@ def swap(session: Session, first: int, second: int) -> None:
     )
     session.commit()
     session.expire_all()
+    # The service never moves a published response (only a new cut, retention or a deletion
+    # changes what a cut holds, and the report's version sees each of them): a swap is another
+    # world, read as a new worker would, with nothing remembered from the first.
+    caches.reset()
 
 
 NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
