@@ -17,7 +17,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, TypeVar
 
@@ -27,6 +27,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.apikeys import repository as apikey_repository
+from app.collection import caches
 from app.db import SessionDep, UnitOfWork, UnitOfWorkDep, autocommit, end_transaction, utcnow
 from app.errors import Forbidden, Unauthorized
 from app.ratelimit import KEY_VERIFIED
@@ -161,13 +162,57 @@ def verified_key(session: Session, request: Request, digest: str) -> Principal:
         or (api_key.expires_at is not None and api_key.expires_at <= now)
     ):
         setattr(request.state, KEY_VERIFIED, False)
+        _verified_here.discard(digest)
         raise Unauthorized("This API key is unknown, revoked or expired.", headers=_BEARER_CHALLENGE)
     setattr(request.state, KEY_VERIFIED, True)
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
         api_key.last_used_at = now
         session.add(api_key)
     assert api_key.id is not None
-    return Principal(api_key_id=api_key.id, municipality_id=api_key.municipality_id, scopes=api_key.scope_set)
+    principal = Principal(
+        api_key_id=api_key.id, municipality_id=api_key.municipality_id, scopes=api_key.scope_set
+    )
+    _verified_here.put(digest, VerifiedKey(principal, api_key.last_used_at or now))
+    return principal
+
+
+KEYS_REMEMBERED = 1_000
+"""Keys verified in this process that it remembers (each a digest, a few ids and its scopes)."""
+
+
+@dataclass(frozen=True)
+class VerifiedKey:
+    """A key this process verified: its principal (a key's municipality and scopes never change),
+    and when its last use was noted in the database."""
+
+    principal: Principal
+    noted_at: datetime
+
+
+_verified_here: caches.LRU[str, VerifiedKey] = caches.lru(KEYS_REMEMBERED)
+
+
+def verified_here(request: Request, pending: PendingKey, now: datetime) -> Principal | None:
+    """The principal of a pending key this process verified before, if its last use was noted less
+    than ``LAST_USED_RESOLUTION`` ago and it passes every scope check it passed by; else None.
+
+    A hint, never a proof: whether the key is still live (not revoked, not expired) is for the
+    caller's own statement to check (:func:`app.apikeys.repository.live_key`), and a caller whose
+    statement did nothing checks the key in full (:func:`confirm_key`). A hint that turns out
+    wrong costs that one full check, and the key is forgotten.
+    """
+    known = _verified_here.get(pending.digest)
+    if known is None or now - known.noted_at >= LAST_USED_RESOLUTION:
+        return None
+    for check in getattr(request.state, _PENDING_CHECKS, ()):
+        if not check.allows(known.principal):
+            return None
+    return known.principal
+
+
+def confirmed_by_statement(request: Request) -> None:
+    """Tell the rate limiter that the request's key was found live (by the caller's own statement)."""
+    setattr(request.state, KEY_VERIFIED, True)
 
 
 @dataclass(frozen=True)
@@ -242,6 +287,10 @@ class ScopeCheck:
             setattr(request.state, _PENDING_CHECKS, [*pending, self])
             return principal
         return self.check(principal)
+
+    def allows(self, principal: Principal) -> bool:
+        needed = {scope.value for scope in self.scopes}
+        return needed <= principal.scopes if self.require_all else bool(needed & principal.scopes)
 
     def check(self, principal: Principal) -> Principal:
         """``principal`` when it holds the scopes, else 403."""

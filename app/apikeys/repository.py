@@ -3,8 +3,9 @@ lookup by secret hash, before anyone is known)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import exists, or_
 from sqlmodel import Session, col, func, select
 
 from app.models import ApiKey
@@ -16,6 +17,19 @@ if TYPE_CHECKING:  # app.auth imports this module to check a key
 
 def key_by_secret_hash(session: Session, secret_hash: str) -> ApiKey | None:
     return session.exec(select(ApiKey).where(ApiKey.secret_hash == secret_hash)).first()
+
+
+def live_key(key_id: Any, municipality_id: Any, now: Any) -> Any:
+    """A clause for another statement: the key ``key_id`` of ``municipality_id`` is live at ``now``
+    (neither revoked nor expired). The partner API's one ``INSERT ... SELECT`` composes it, so a key
+    revoked a moment ago stores nothing on any worker (``app.collection.repository``)."""
+    api_key = ApiKey.__table__  # type: ignore[attr-defined]
+    return exists().where(
+        api_key.c.id == key_id,
+        api_key.c.municipality_id == municipality_id,
+        api_key.c.revoked_at.is_(None),
+        or_(api_key.c.expires_at.is_(None), api_key.c.expires_at > now),
+    )
 
 
 def add(session: Session, api_key: ApiKey) -> ApiKey:

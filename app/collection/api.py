@@ -11,10 +11,19 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from app.api_common import error_responses, problem
-from app.auth import PendingKey, Principal, Scope, checks_key_in_unit_of_work, confirm_key, require_scope
+from app.auth import (
+    PendingKey,
+    Principal,
+    Scope,
+    checks_key_in_unit_of_work,
+    confirm_key,
+    confirmed_by_statement,
+    require_scope,
+    verified_here,
+)
 from app.collection import service
 from app.collection.schemas import ResponseCreate, ResponseReceipt
-from app.db import UnitOfWorkDep
+from app.db import UnitOfWorkDep, utcnow
 from app.errors import Conflict
 
 router = APIRouter(tags=["responses"])
@@ -75,16 +84,41 @@ def submit_as(
     caller: Principal | PendingKey,
     idempotency_key: str | None,
 ) -> service.Outcome:
-    """Check the caller's key, then submit through :func:`service.submit`, in one transaction."""
-    principal = confirm_key(session, request, caller)
+    """Check the caller's key and submit through :func:`service.submit`, in one transaction.
+
+    A key this worker verified within the minute goes with the submission's one statement, which
+    finds it live itself (:func:`service.store_known`); anything else, or a statement that stored
+    nothing, checks the key in full first (401, 403) and then submits the whole way.
+    """
     # The same key with another link is another request, not a retry of this one.
     retry_id = idempotency_key or secrets.token_hex(16)
-    key = service.submission_key("api", f"{principal.api_key_id}:{body.token}:{retry_id}")
+    now = utcnow()
+    known = verified_here(request, caller, now) if isinstance(caller, PendingKey) else None
+    if known is not None and known.municipality_id is not None:
+        stored = service.store_known(
+            session,
+            body.token,
+            body.answers,
+            language=body.language,
+            key=_submission_key(known, body, retry_id),
+            for_municipality=known.municipality_id,
+            live_key=known.api_key_id,
+            now=now,
+        )
+        if stored is not None:
+            confirmed_by_statement(request)
+            return stored
+    principal = confirm_key(session, request, caller)
     return service.submit(
         session,
         body.token,
         body.answers,
         language=body.language,
-        key=key,
+        key=_submission_key(principal, body, retry_id),
         for_municipality=principal.municipality_id,
+        now=now,
     )
+
+
+def _submission_key(principal: Principal, body: ResponseCreate, retry_id: str) -> str:
+    return service.submission_key("api", f"{principal.api_key_id}:{body.token}:{retry_id}")

@@ -1,7 +1,8 @@
 """The service's per-process memory: small LRU maps, each a hint the database re-checks or a
 result the database says is still current.
 
-Three are kept: the form a link asks (``collection.service``: answers are checked without reading
+Four are kept: the API keys verified here (``app.auth``: a hint the statement that stores a
+response re-checks), the form a link asks (``collection.service``: answers are checked without reading
 the database, and the one ``INSERT ... SELECT`` re-checks the link), the rendered form page
 (``collection.views``: the thank-you page and the outage page show it without the database), and
 the computed report pages (``reports.views``: reused while the report's version, read from the
@@ -36,6 +37,10 @@ class LRU(Generic[K, V]):
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+
+    def discard(self, key: K) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:

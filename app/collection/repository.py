@@ -8,13 +8,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import String, and_, bindparam, null, update
+from sqlalchemy import Integer, String, and_, bindparam, null, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.apikeys import repository as apikey_repository
 from app.collection import links
 from app.db import UTCDateTime
 from app.models import (
@@ -121,6 +122,7 @@ def insert_response(
     answers: str,
     submitted_at: datetime,
     submission_key: str,
+    live_key: int | None = None,
 ) -> bool:
     """Store one response through a usable link, in one statement; False when nothing was stored.
 
@@ -132,8 +134,12 @@ def insert_response(
     answers are in the layout's order). A stored submission key stores nothing (``ON CONFLICT
     DO NOTHING``: a retried or double-tapped submission is a no-op without a failed statement),
     and neither does a wave whose layout was never made (:func:`answer_layout` makes it).
+    ``live_key``: the id of the partner API key the statement must find live and of the link's
+    municipality (:func:`app.apikeys.repository.live_key`), else it stores nothing.
     """
-    statement = _insert_through_usable_link(session.get_bind().dialect.name, about_professional, links.RULES)
+    statement = _insert_through_usable_link(
+        session.get_bind().dialect.name, about_professional, links.RULES, live_key is not None
+    )
     parameters = {
         "token": token,
         "version": version,
@@ -146,16 +152,18 @@ def insert_response(
         "submitted_at": submitted_at,
         "submission_key": submission_key,
     }
+    if live_key is not None:
+        parameters["api_key_id"] = live_key
     # RETURNING, not rowcount: an INSERT ... SELECT does not promise a rowcount on every driver.
     return session.connection().execute(statement, parameters).first() is not None
 
 
 @functools.cache
 def _insert_through_usable_link(
-    dialect: str, about_professional: bool, rules: tuple[links.LinkRule, ...]
+    dialect: str, about_professional: bool, rules: tuple[links.LinkRule, ...], with_live_key: bool
 ) -> Any:
-    """The statement, built once per dialect, kind of form and rule set (``rules`` is the key only:
-    the clause reads :data:`links.RULES`)."""
+    """The statement, built once per dialect, kind of form, rule set (``rules`` is the key only:
+    the clause reads :data:`links.RULES`) and whether an API key must be live."""
     invitation, wave, professional = links.INVITATION, links.WAVE, links.PROFESSIONAL
     layout, response = AnswerLayout.__table__, Response.__table__  # type: ignore[attr-defined]
     now = bindparam("now", type_=UTCDateTime())
@@ -191,6 +199,9 @@ def _insert_through_usable_link(
             links.usable_invitation(now),
         )
     )
+    if with_live_key:
+        key_id = bindparam("api_key_id", type_=Integer())
+        source = source.where(apikey_repository.live_key(key_id, invitation.c.municipality_id, now))
     columns = [
         "municipality_id",
         "wave_id",

@@ -439,14 +439,19 @@ def submit(
     stored nothing, goes the whole way, which says why.
     """
     now = now or utcnow()
-    known = _known_links.get(token)
-    if (
-        known is not None
-        and not repeated
-        and (for_municipality is None or known.municipality_id == for_municipality)
-        and _store_known(session, token, known, answers, language, key, allow_skipped, now)
-    ):
-        return Stored(True, known.form.form, known.wave_id)
+    if not repeated:
+        stored = store_known(
+            session,
+            token,
+            answers,
+            language=language,
+            key=key,
+            for_municipality=for_municipality,
+            allow_skipped=allow_skipped,
+            now=now,
+        )
+        if stored is not None:
+            return stored
     try:
         questionnaire = open_questionnaire(session, token, now=now, for_municipality=for_municipality)
     except LinkUnavailable as problem:
@@ -468,6 +473,35 @@ def submit(
     return _retry(session, questionnaire.invitation, key, answers)
 
 
+def store_known(
+    session: Session,
+    token: str,
+    answers: Mapping[str, object],
+    *,
+    language: str,
+    key: str,
+    for_municipality: int | None = None,
+    allow_skipped: bool = True,
+    live_key: int | None = None,
+    now: datetime | None = None,
+) -> Stored | None:
+    """The first step of :func:`submit`: a link this process opened before, stored in one statement
+    without reading the database first (the statement re-checks the link); None when it did not
+    store (the link not known here, an answer refused, the link changed, the key stored before).
+
+    ``live_key``: the partner API's key, checked by the same statement (live, of the link's
+    municipality) instead of by a query before it; on None its caller checks the key and then calls
+    :func:`submit`, which says why.
+    """
+    known = _known_links.get(token)
+    if known is None or (for_municipality is not None and known.municipality_id != for_municipality):
+        return None
+    now = now or utcnow()
+    if _store_known(session, token, known, answers, language, key, allow_skipped, now, live_key):
+        return Stored(True, known.form.form, known.wave_id)
+    return None
+
+
 def _retry(session: Session, invitation: Invitation, key: str, answers: Mapping[str, object]) -> Outcome:
     if is_retry_of_stored(session, key, answers):
         return Stored(False, invitation.form, invitation.wave_id)
@@ -483,6 +517,7 @@ def _store_known(
     key: str,
     allow_skipped: bool,
     now: datetime,
+    live_key: int | None = None,
 ) -> bool:
     """The hot path: store through a link opened before, in one statement; False when it did not
     (an answer refused, skipped questions to ask, the link changed or is not usable, the key
@@ -493,7 +528,9 @@ def _store_known(
         return False
     if not allow_skipped and known.form.skipped_too_many(checked):
         return False
-    return _insert(session, token, known.form, checked, language=language, key=key, now=now)
+    return _insert(
+        session, token, known.form, checked, language=language, key=key, now=now, live_key=live_key
+    )
 
 
 def store_response(
@@ -536,6 +573,7 @@ def _insert(
     language: str,
     key: str,
     now: datetime,
+    live_key: int | None = None,
 ) -> bool:
     """The one way a response row is made: see :func:`repository.insert_response`."""
     return repository.insert_response(
@@ -552,4 +590,5 @@ def _insert(
         # The hour only: an exact time could be matched to the one respondent seen at that moment.
         submitted_at=now.replace(minute=0, second=0, microsecond=0),
         submission_key=key,
+        live_key=live_key,
     )

@@ -275,6 +275,74 @@ def test_api_checks_the_key_in_the_submissions_transaction(client, session, sett
     assert stored(session) == 1
 
 
+def test_api_a_key_verified_here_goes_with_the_one_statement(client, session, setting, monkeypatch):
+    """Within the minute after this worker verified a key, a submission is one INSERT that finds
+    the key live itself; a key revoked, expired or of another municipality since stores nothing
+    there and hears 401 from the full check; a new minute checks (and notes) the key in full."""
+    from sqlalchemy import event
+
+    from app import auth
+    from app.models import ApiKey
+
+    municipality, _team, professional, wave, invitation = setting
+    other = make_invitation(session, wave, professional)
+    headers = make_key(session, municipality, "responses:write")
+    answers = api_answers(client, invitation.token)
+    api_answers(client, other.token)
+    assert (
+        client.post(
+            "/api/v1/responses", json={"token": invitation.token, "answers": answers}, headers=headers
+        ).status_code
+        == 201
+    )
+    statements: list[str] = []
+    connection = session.connection()
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(connection, "before_cursor_execute", listener)
+    try:
+        again = client.post(
+            "/api/v1/responses", json={"token": other.token, "answers": answers}, headers=headers
+        )
+    finally:
+        event.remove(connection, "before_cursor_execute", listener)
+    assert again.status_code == 201
+    writes = [sql for sql in statements if not sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(writes) == 1 and writes[0].lstrip().upper().startswith("INSERT INTO RESPONSE"), writes
+    assert "api_key" in writes[0]
+    key = session.exec(select(ApiKey).where(ApiKey.municipality_id == municipality.id)).one()
+    key.revoked_at = utcnow()
+    session.add(key)
+    session.commit()
+    third = make_invitation(session, wave, professional)
+    api_answers(client, third.token)
+    refused = client.post(
+        "/api/v1/responses", json={"token": third.token, "answers": answers}, headers=headers
+    )
+    assert refused.status_code == 401
+    key.revoked_at, key.expires_at = None, utcnow() - timedelta(seconds=1)
+    session.add(key)
+    session.commit()
+    assert (
+        client.post(
+            "/api/v1/responses", json={"token": third.token, "answers": answers}, headers=headers
+        ).status_code
+        == 401
+    )
+    key.expires_at = None
+    key.last_used_at = utcnow() - auth.LAST_USED_RESOLUTION * 2
+    session.add(key)
+    session.commit()
+    assert (
+        client.post(
+            "/api/v1/responses", json={"token": third.token, "answers": answers}, headers=headers
+        ).status_code
+        == 201
+    )
+    session.refresh(key)
+    assert utcnow() - key.last_used_at < auth.LAST_USED_RESOLUTION  # a new minute: noted again
+    assert stored(session) == 3
+
+
 def test_api_refuses_the_key_before_the_body(client, session, setting):
     """Although the key is checked in the submission's unit of work, a made-up key or one without
     the scope hears 401 or 403 for a broken body too, as on every other route; a good key 422."""
