@@ -183,8 +183,8 @@ def report_version(
         min_group_size,
         of(wave),
         of(baseline_wave) if baseline_wave is not None else None,
-        hash(tuple(sorted(names.items()))),
-        hash(tuple(sorted(codes.items()))),
+        tuple(sorted(names.items())),
+        tuple(sorted(codes.items())),
     )
 
 
