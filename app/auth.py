@@ -294,18 +294,16 @@ class ScopeCheck:
 
     def check(self, principal: Principal) -> Principal:
         """``principal`` when it holds the scopes, else 403."""
-        needed = {scope.value for scope in self.scopes}
+        if self.allows(principal):
+            return principal
         if self.require_all:
-            missing = sorted(needed - principal.scopes)
-            if missing:
-                names = " and ".join(scope.value for scope in self.scopes)
-                raise Forbidden(
-                    f"This API key (or account) lacks the scope {' and '.join(missing)} (needs {names})."
-                )
-        elif not principal.scopes & needed:
-            names = " or ".join(scope.value for scope in self.scopes)
-            raise Forbidden(f"This API key (or account) lacks the scope {names}.")
-        return principal
+            missing = sorted({scope.value for scope in self.scopes} - principal.scopes)
+            names = " and ".join(scope.value for scope in self.scopes)
+            raise Forbidden(
+                f"This API key (or account) lacks the scope {' and '.join(missing)} (needs {names})."
+            )
+        names = " or ".join(scope.value for scope in self.scopes)
+        raise Forbidden(f"This API key (or account) lacks the scope {names}.")
 
 
 def require_scope(*needed: Scope) -> ScopeCheck:

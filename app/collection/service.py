@@ -487,7 +487,8 @@ def store_known(
 ) -> Stored | None:
     """The first step of :func:`submit`: a link this process opened before, stored in one statement
     without reading the database first (the statement re-checks the link); None when it did not
-    store (the link not known here, an answer refused, the link changed, the key stored before).
+    store (the link not known here, an answer refused, skipped questions to ask, the link changed
+    or not usable, the key stored before): the caller then goes the whole way.
 
     ``live_key``: the partner API's key, checked by the same statement (live, of the link's
     municipality) instead of by a query before it; on None its caller checks the key and then calls
@@ -496,41 +497,29 @@ def store_known(
     known = _known_links.get(token)
     if known is None or (for_municipality is not None and known.municipality_id != for_municipality):
         return None
-    now = now or utcnow()
-    if _store_known(session, token, known, answers, language, key, allow_skipped, now, live_key):
-        return Stored(True, known.form.form, known.wave_id)
-    return None
+    try:
+        checked = _checked(known.form.item_ids, known.form.scale, answers)
+    except AnswersInvalid:
+        return None
+    if not allow_skipped and known.form.skipped_too_many(checked):
+        return None
+    stored = _insert(
+        session,
+        token,
+        known.form,
+        checked,
+        language=language,
+        key=key,
+        now=now or utcnow(),
+        live_key=live_key,
+    )
+    return Stored(True, known.form.form, known.wave_id) if stored else None
 
 
 def _retry(session: Session, invitation: Invitation, key: str, answers: Mapping[str, object]) -> Outcome:
     if is_retry_of_stored(session, key, answers):
         return Stored(False, invitation.form, invitation.wave_id)
     return KeyReused(invitation.form, invitation.wave_id)
-
-
-def _store_known(
-    session: Session,
-    token: str,
-    known: KnownLink,
-    answers: Mapping[str, object],
-    language: str,
-    key: str,
-    allow_skipped: bool,
-    now: datetime,
-    live_key: int | None = None,
-) -> bool:
-    """The hot path: store through a link opened before, in one statement; False when it did not
-    (an answer refused, skipped questions to ask, the link changed or is not usable, the key
-    stored before): the caller then goes the whole way."""
-    try:
-        checked = _checked(known.form.item_ids, known.form.scale, answers)
-    except AnswersInvalid:
-        return False
-    if not allow_skipped and known.form.skipped_too_many(checked):
-        return False
-    return _insert(
-        session, token, known.form, checked, language=language, key=key, now=now, live_key=live_key
-    )
 
 
 def store_response(

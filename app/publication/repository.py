@@ -95,10 +95,15 @@ def published_counts(session: Session, wave_id: int) -> tuple[int, int]:
     made = sa_select(func.coalesce(func.sum(PublicationCut.n_responses), 0)).where(
         col(PublicationCut.wave_id) == wave_id
     )
+    return int(session.execute(made).scalar_one()), published_in_store(session, wave_id)
+
+
+def published_in_store(session: Session, wave_id: int) -> int:
+    """How many of the wave's published responses are still stored."""
     stored = sa_select(func.count()).where(
         col(Response.wave_id) == wave_id, col(Response.cut_id).is_not(None)
     )
-    return int(session.execute(made).scalar_one()), int(session.execute(stored).scalar_one())
+    return int(session.execute(stored).scalar_one())
 
 
 def response_counts(session: Session, wave_id: int) -> list[tuple[str, int | None, bool, int]]:

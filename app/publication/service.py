@@ -172,7 +172,7 @@ def cuts_intact(session: Session, wave: Wave) -> bool:
 def published_in_store(session: Session, wave: Wave) -> int:
     """How many responses of the wave's cuts are still stored (retention lowers it, batch by batch)."""
     assert wave.id is not None
-    return repository.published_counts(session, wave.id)[1]
+    return repository.published_in_store(session, wave.id)
 
 
 def check_professional_feedback_change(session: Session, wave: Wave, professional_feedback: bool) -> None:
